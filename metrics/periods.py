@@ -180,7 +180,9 @@ def shift(period: Period, steps: int, fy_start: int = 4) -> Period:
 
 def per_year(frequency: Frequency | str) -> int:
     """How many periods of this frequency make a financial year."""
-    return {Frequency.MONTHLY: 12, Frequency.QUARTERLY: 4, Frequency.ANNUAL: 1}[Frequency(frequency)]
+    return {Frequency.MONTHLY: 12, Frequency.QUARTERLY: 4, Frequency.ANNUAL: 1}[
+        Frequency(frequency)
+    ]
 
 
 def same_period_last_year(period: Period, fy_start: int = 4) -> Period:

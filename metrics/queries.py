@@ -1,0 +1,364 @@
+"""Read-side queries: what a page or the command line shows, filtered by clearance.
+
+Aggregation that SQL can do is done in SQL; the rating rules run on the few rows a period needs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.orm import aliased
+
+from metrics import periods, rating
+from metrics.access import visible_markings
+from metrics.config import Settings, settings
+from metrics.models import Initiative, Metric, PeriodValue, Priority, Service, Team
+from metrics.store import data_version  # noqa: F401  (re-exported for the glue module)
+from metrics.vocab import Aggregation, Frequency, Status
+
+STATUS_COLUMNS = [
+    "code",
+    "title",
+    "tier",
+    "period",
+    "actual",
+    "target",
+    "ytd",
+    "rag",
+    "dot_previous",
+    "dot_last_year",
+    "risk_score",
+    "risk_level",
+    "forecast",
+    "forecast_rag",
+    "explanation",
+]
+# How far back a status reads history: enough for an XmR chart of monthly values.
+HISTORY_YEARS = 4
+
+
+class UnknownPeriod(ValueError):
+    """A period label the council does not report on."""
+
+
+def month_for(label: str, fy_start: int = 4) -> periods.Period:
+    """The reporting month a label stands for: a quarter or year reports in its last month."""
+    try:
+        period = periods.parse(label, fy_start)
+    except periods.PeriodError as error:
+        raise UnknownPeriod(str(error)) from error
+    if period.frequency is Frequency.MONTHLY:
+        return period
+    return periods.month_period(period.end.year, period.end.month, fy_start)
+
+
+def metric_frame(
+    engine: Engine, *, clearance: str, tier: str | None = None, codes: list[str] | None = None
+) -> pd.DataFrame:
+    """Metric templates the clearance may see, with their place in the line of sight."""
+    aligned = aliased(Metric)
+    query = (
+        select(
+            Metric.id.label("metric_id"),
+            Metric.code,
+            Metric.title,
+            Metric.definition,
+            Metric.tier,
+            Metric.unit,
+            Metric.decimals,
+            Metric.polarity,
+            Metric.frequency,
+            Metric.aggregation,
+            Metric.tolerance,
+            Metric.tolerance_is_percent,
+            Metric.risk_impact,
+            Metric.marking,
+            Metric.data_only,
+            Metric.active_from,
+            Metric.active_to,
+            Metric.responsible_officer,
+            Priority.code.label("priority_code"),
+            Priority.name.label("priority"),
+            Initiative.code.label("initiative_code"),
+            Initiative.name.label("initiative"),
+            Service.code.label("service_code"),
+            Service.name.label("service"),
+            Team.code.label("team_code"),
+            Team.name.label("team"),
+            aligned.code.label("aligned_to"),
+        )
+        .outerjoin(Priority, Metric.priority_id == Priority.id)
+        .outerjoin(Initiative, Metric.initiative_id == Initiative.id)
+        .outerjoin(Service, Metric.service_id == Service.id)
+        .outerjoin(Team, Metric.team_id == Team.id)
+        .outerjoin(aligned, Metric.aligned_to_id == aligned.id)
+        .where(Metric.marking.in_(visible_markings(clearance)))
+        .order_by(Metric.code)
+    )
+    if tier:
+        query = query.where(Metric.tier == tier)
+    if codes is not None:
+        query = query.where(Metric.code.in_(codes))
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    frame["tolerance"] = frame["tolerance"].astype(float)
+    return frame
+
+
+def _active_in(metrics: pd.DataFrame, month: periods.Period) -> pd.Series:
+    """Active from/to are month labels (or blank); a metric is active in months between them."""
+    after = metrics["active_from"].fillna("").le(month.label) | metrics["active_from"].isna()
+    before = metrics["active_to"].fillna("9999").ge(month.label)
+    return after & before
+
+
+def due_periods(
+    metrics: pd.DataFrame, month: periods.Period, fy_start: int, deadline_days: int = 10
+) -> pd.DataFrame:
+    """Each metric due in the month, with the period it reports, the previous one and last year's."""
+    rows = []
+    for frequency in Frequency:
+        due = periods.due_in_month(month, frequency, fy_start)
+        if due is None:
+            continue
+        previous = periods.shift(due, -1, fy_start)
+        last_year = periods.same_period_last_year(due, fy_start)
+        rows.append(
+            {
+                "frequency": frequency.value,
+                "period": due.label,
+                "period_end": due.end,
+                "position": periods.position_in_year(due, fy_start),
+                "per_year": periods.per_year(frequency),
+                "previous_period": previous.label,
+                "last_year_period": last_year.label,
+                "fiscal_year": due.fiscal_year,
+                "deadline": periods.entry_deadline(due, deadline_days),
+            }
+        )
+    due_frame = pd.DataFrame(rows)
+    active = metrics[_active_in(metrics, month)]
+    return active.merge(due_frame, on="frequency", how="inner")
+
+
+def value_frame(
+    engine: Engine, metric_ids: list[int], *, first_end: date, last_end: date
+) -> pd.DataFrame:
+    """Period values of these metrics whose periods end between the two dates."""
+    query = select(
+        PeriodValue.metric_id,
+        PeriodValue.period,
+        PeriodValue.fiscal_year,
+        PeriodValue.period_end,
+        PeriodValue.actual,
+        PeriodValue.numerator,
+        PeriodValue.denominator,
+        PeriodValue.target,
+        PeriodValue.target_upper,
+        PeriodValue.commentary,
+        PeriodValue.corrective_action,
+        PeriodValue.status.label("approval"),
+    ).where(
+        PeriodValue.metric_id.in_(metric_ids),
+        PeriodValue.period_end >= first_end,
+        PeriodValue.period_end <= last_end,
+    )
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    for column in ("actual", "numerator", "denominator", "target", "target_upper"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def status(
+    engine: Engine,
+    *,
+    period: str,
+    clearance: str,
+    tier: str | None = None,
+    today: date | None = None,
+    config: Settings | None = None,
+) -> pd.DataFrame:
+    """Every active metric due in the month, rated: RAG, direction, risk, forecast and why."""
+    config = config or settings()
+    fy_start = config.financial_year_start_month
+    month = month_for(period, fy_start)
+    due = due_periods(
+        metric_frame(engine, clearance=clearance, tier=tier),
+        month,
+        fy_start,
+        config.entry_deadline_working_days,
+    )
+    if due.empty:
+        return _empty_status()
+    year = periods.year_period(int(month.fiscal_year[:4]), fy_start)
+    values = value_frame(
+        engine,
+        due["metric_id"].tolist(),
+        first_end=year.start - timedelta(days=366 * HISTORY_YEARS),
+        last_end=year.end,
+    )
+    values["position"] = _position(values, due, fy_start)
+    frame = _attach_values(due, values)
+    frame = frame.join(_year_to_date(due, values), on="metric_id")
+    frame = frame.join(_forecast(due, values), on="metric_id")
+    rated = rate(frame, today=today or date.today(), config=config)
+    rated["spc_signal"] = rated["metric_id"].map(_signals(due, values, config))
+    return (
+        rated.sort_values(["tier_order", "code"]).drop(columns="tier_order").reset_index(drop=True)
+    )
+
+
+def _empty_status() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*STATUS_COLUMNS, "metric_id", "spc_signal"])
+
+
+def _position(values: pd.DataFrame, due: pd.DataFrame, fy_start: int) -> pd.Series:
+    """1-based place of each value's period in its financial year, by its metric's frequency."""
+    frequency = values["metric_id"].map(due.set_index("metric_id")["frequency"])
+    month_index = (pd.to_datetime(values["period_end"]).dt.month - fy_start) % 12
+    return pd.Series(
+        np.select(
+            [frequency == Frequency.MONTHLY.value, frequency == Frequency.QUARTERLY.value],
+            [month_index + 1, month_index // 3 + 1],
+            1,
+        ),
+        index=values.index,
+    )
+
+
+def _attach_values(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """This period's row, and the actuals of the previous period and of last year's."""
+    current = values.drop(columns=["fiscal_year", "period_end", "position"])
+    frame = due.merge(current, on=["metric_id", "period"], how="left")
+    actuals = values.set_index(["metric_id", "period"])["actual"]
+    for label in ("previous", "last_year"):
+        keys = pd.MultiIndex.from_arrays([frame["metric_id"], frame[f"{label}_period"]])
+        frame[label] = actuals.reindex(keys).to_numpy()
+    return frame
+
+
+def _year_so_far(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each metric's financial year up to the period being rated."""
+    merged = values.merge(
+        due[["metric_id", "fiscal_year", "period_end", "aggregation", "unit"]].rename(
+            columns={"period_end": "due_end"}
+        ),
+        on=["metric_id", "fiscal_year"],
+    )
+    return merged[merged["period_end"] <= merged["due_end"]]
+
+
+def _year_to_date(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    so_far = _year_so_far(due, values)
+    if so_far.empty:
+        return pd.DataFrame(columns=["ytd", "ytd_target", "ytd_target_upper"])
+    return rating.year_to_date(so_far)
+
+
+def _forecast(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    so_far = _year_so_far(due, values)
+    whole_year = values.merge(
+        due[["metric_id", "fiscal_year", "per_year"]], on=["metric_id", "fiscal_year"]
+    )
+    grouped = whole_year.sort_values("position").groupby("metric_id")
+    year = pd.DataFrame(
+        {
+            "per_year": due.set_index("metric_id")["per_year"],
+            "year_target": grouped["target"]
+            .sum(min_count=1)
+            .where(grouped["target"].count() == grouped["per_year"].first()),
+            "year_end_target": grouped.apply(_year_end, "target", include_groups=False),
+            "year_end_target_upper": grouped.apply(_year_end, "target_upper", include_groups=False),
+        }
+    )
+    if so_far.empty:
+        return pd.DataFrame(columns=["forecast", "forecast_target", "forecast_target_upper"])
+    return rating.forecast(so_far, year)
+
+
+def _year_end(rows: pd.DataFrame, column: str) -> float:
+    last = rows[rows["position"] == rows["per_year"]]
+    return float(last[column].iloc[0]) if len(last) else np.nan
+
+
+TIER_ORDER = {"Corporate Plan": 0, "ME2E": 1, "Service Standards": 2}
+
+
+def rate(frame: pd.DataFrame, *, today: date, config: Settings) -> pd.DataFrame:
+    """Apply every rule to one row per metric: RAG on the period value (YTD for `sum`)."""
+    rules = config.rating
+    frame = frame.copy()
+    cumulative = frame["aggregation"] == Aggregation.SUM.value
+    frame["rated_on"] = np.where(cumulative, "ytd", "period")
+    judged = frame.assign(
+        target=frame["ytd_target"].where(cumulative, frame["target"]),
+        target_upper=frame["ytd_target_upper"].where(cumulative, frame["target_upper"]),
+    )
+    value = frame["ytd"].where(cumulative, frame["actual"]).where(frame["actual"].notna())
+    overdue = rating.is_overdue(frame["deadline"], today)
+    frame["rag"] = rating.rag(judged, value, rating=rules, overdue=overdue)
+    frame["dot_previous"] = rating.direction(
+        frame, frame["actual"], frame["previous"], rating=rules
+    )
+    frame["dot_last_year"] = rating.direction(
+        frame, frame["actual"], frame["last_year"], rating=rules
+    )
+    frame["risk_score"] = rating.risk_score(
+        frame["rag"], frame["dot_previous"], frame["risk_impact"]
+    )
+    frame["risk_level"] = rating.risk_level(frame["risk_score"], rating=rules)
+    year_end = frame.assign(
+        target=frame["forecast_target"], target_upper=frame["forecast_target_upper"]
+    )
+    frame["forecast_rag"] = rating.rag(year_end, frame["forecast"], rating=rules)
+    frame["explanation"] = rating.explain(judged, value, frame["rag"], rating=rules)
+    frame["tier_order"] = frame["tier"].map(TIER_ORDER).fillna(9)
+    return frame
+
+
+def _signals(due: pd.DataFrame, values: pd.DataFrame, config: Settings) -> dict[int, str]:
+    """The XmR verdict on each metric's history up to the period rated."""
+    history = values.merge(
+        due[["metric_id", "period_end"]].rename(columns={"period_end": "due_end"}), on="metric_id"
+    )
+    history = history[history["period_end"] <= history["due_end"]].sort_values("period_end")
+    series = dict(tuple(history.groupby("metric_id")["actual"]))
+    polarity = due.set_index("metric_id")["polarity"]
+    signals = {
+        metric_id: rating.spc_signal(
+            series.get(metric_id, pd.Series(dtype=float)), polarity[metric_id], rating=config.rating
+        ).value
+        for metric_id in due["metric_id"]
+    }
+    return signals
+
+
+def latest_reported_month(engine: Engine, fy_start: int = 4) -> str | None:
+    """The latest month with a submitted or approved actual: the dashboard's default period."""
+    query = select(func.max(PeriodValue.period_end)).where(
+        and_(PeriodValue.actual.is_not(None), PeriodValue.status.in_(["submitted", "approved"]))
+    )
+    with engine.connect() as connection:
+        latest = connection.execute(query).scalar()
+    if latest is None:
+        return None
+    latest = pd.Timestamp(latest).date()
+    return periods.month_period(latest.year, latest.month, fy_start).label
+
+
+STATUS_ORDER = [
+    s.value
+    for s in (
+        Status.RED,
+        Status.AMBER,
+        Status.GREEN,
+        Status.DATA_ONLY,
+        Status.MISSING,
+        Status.OVERDUE,
+    )
+]
