@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from metrics.vocab import Frequency
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-QUARTER_RE = re.compile(r"^(\d{4})-(\d{2})\s*[;: ]\s*Q([1-4])$", re.IGNORECASE)
+QUARTER_RE = re.compile(r"^(\d{4})-(\d{2})\s*[;: ]\s*Q(\d+)$", re.IGNORECASE)
 ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
 
 
@@ -103,6 +103,8 @@ def parse(value: object, fy_start: int = 4) -> Period:
     if match := QUARTER_RE.match(text):
         first, second, quarter = (int(g) for g in match.groups())
         _check_year_pair(first, second, text)
+        if not 1 <= quarter <= 4:
+            raise PeriodError(f"'{text}' has no quarter {quarter}: quarters run Q1 to Q4")
         return quarter_period(first, quarter, fy_start)
     if match := MONTH_RE.match(text):
         first, second = (int(g) for g in match.groups())
@@ -112,7 +114,10 @@ def parse(value: object, fy_start: int = 4) -> Period:
             return month_period(first, second, fy_start)
         if (first + 1) % 100 == second:
             return year_period(first, fy_start)
-        raise PeriodError(f"'{text}' is neither a month (YYYY-MM) nor a year (YYYY-YY)")
+        raise PeriodError(
+            f"'{text}' is neither a month (YYYY-MM, months 01 to 12) "
+            "nor a financial year (YYYY-YY, like 2015-16)"
+        )
     if match := ISO_DATE_RE.match(text):
         year, month, day = (int(g) for g in match.groups())
         try:

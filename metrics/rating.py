@@ -16,8 +16,15 @@ from metrics.vocab import Aggregation, Direction, Polarity, RiskLevel, Signal, S
 
 RAG_LIKELIHOOD = {Status.GREEN: 1, Status.AMBER: 2, Status.RED: 3}
 UNRATED = (Status.DATA_ONLY, Status.MISSING, Status.OVERDUE)
-# Floating-point slack so that a value exactly on a boundary (76.0 against 80 - 4) stays on it.
+# Floating-point slack, relative to the size of the numbers compared, so that a value exactly
+# on a boundary (76.0 against 80 - 5 %) stays on it.
 EPSILON = 1e-9
+
+
+def _slack(*scales: pd.Series) -> pd.Series:
+    """EPSILON times the largest magnitude in play (at least 1): rounding noise, not a gap."""
+    size = pd.concat([s.astype(float).abs() for s in scales], axis=1).max(axis=1)
+    return EPSILON * size.fillna(0).clip(lower=1.0)
 
 
 # --- RAG ------------------------------------------------------------------------------------
@@ -25,16 +32,16 @@ EPSILON = 1e-9
 
 def tolerance_below(frame: pd.DataFrame, default_percent: float) -> pd.Series:
     """The amber band under the (lower) target: a percent of |target| or an absolute amount."""
-    return _tolerance(frame, frame["target"], default_percent)
+    return _tolerance(frame, frame["target"].astype(float), default_percent)
 
 
 def tolerance_above(frame: pd.DataFrame, default_percent: float) -> pd.Series:
     """The amber band over the target (or over the upper target for a band)."""
-    bound = frame["target_upper"].where(_is(frame, Polarity.BAND), frame["target"])
-    return _tolerance(frame, bound, default_percent)
+    return _tolerance(frame, _upper_bound(frame), default_percent)
 
 
 def _tolerance(frame: pd.DataFrame, bound: pd.Series, default_percent: float) -> pd.Series:
+    """A blank tolerance is the default percent; a percent tolerance is a share of |bound|."""
     tolerance = frame["tolerance"].astype(float)
     percent = frame["tolerance_is_percent"].astype(bool) | tolerance.isna()
     amount = tolerance.fillna(default_percent)
@@ -45,17 +52,27 @@ def _is(frame: pd.DataFrame, polarity: Polarity) -> pd.Series:
     return frame["polarity"] == polarity.value
 
 
+def _upper_bound(frame: pd.DataFrame) -> pd.Series:
+    """The bound a value must not rise over: the upper target of a band, else the target."""
+    return frame["target_upper"].where(_is(frame, Polarity.BAND), frame["target"]).astype(float)
+
+
 def shortfall_below(frame: pd.DataFrame, value: pd.Series) -> pd.Series:
     """How far the value falls under the (lower) target, when under matters; else 0."""
     counts = _is(frame, Polarity.HIGHER) | _is(frame, Polarity.BAND)
-    return (frame["target"] - value).clip(lower=0).where(counts, 0.0)
+    return (frame["target"].astype(float) - value).clip(lower=0).where(counts, 0.0)
 
 
 def shortfall_above(frame: pd.DataFrame, value: pd.Series) -> pd.Series:
-    """How far the value rises over the target (or the upper target of a band), when over matters."""
-    bound = frame["target_upper"].where(_is(frame, Polarity.BAND), frame["target"])
+    """How far the value rises over the target (or a band's upper target), when over matters."""
     counts = _is(frame, Polarity.LOWER) | _is(frame, Polarity.BAND)
-    return (value - bound).clip(lower=0).where(counts, 0.0)
+    return (value - _upper_bound(frame)).clip(lower=0).where(counts, 0.0)
+
+
+def has_no_target(frame: pd.DataFrame) -> pd.Series:
+    """Data only: no target, the `data only` flag, or a band without its upper target."""
+    no_target = frame["target"].isna() | frame["data_only"].astype(bool)
+    return no_target | (_is(frame, Polarity.BAND) & frame["target_upper"].isna())
 
 
 def rag(
@@ -65,30 +82,28 @@ def rag(
     rating: RatingDefaults,
     overdue: pd.Series | None = None,
 ) -> pd.Series:
-    """Missing/Overdue without a value, Data only without a target, else Green/Amber/Red.
+    """Missing (Overdue once late) without a value, Data only without a target, else a colour.
 
-    Green on or beyond target; Amber when the gap is within the tolerance; Red beyond it.
+    Green on or beyond target (inside the range for a band); Amber when the gap is at most the
+    tolerance; Red beyond it.
     """
     value = value.astype(float)
-    below = shortfall_below(frame, value)
-    above = shortfall_above(frame, value)
-    within = (below <= tolerance_below(frame, rating.default_tolerance_percent) + EPSILON) & (
-        above <= tolerance_above(frame, rating.default_tolerance_percent) + EPSILON
+    below, above = shortfall_below(frame, value), shortfall_above(frame, value)
+    slack = _slack(frame["target"], frame["target_upper"], value)
+    percent = rating.default_tolerance_percent
+    within = (below <= tolerance_below(frame, percent) + slack) & (
+        above <= tolerance_above(frame, percent) + slack
     )
-    no_target = frame["target"].isna() | frame["data_only"].astype(bool)
-    no_target |= _is(frame, Polarity.BAND) & frame["target_upper"].isna()
-    overdue = pd.Series(False, index=frame.index) if overdue is None else overdue.astype(bool)
-    choices = [
-        value.isna() & overdue,
-        value.isna(),
-        no_target,
-        (below <= EPSILON) & (above <= EPSILON),
-        within,
+    late = pd.Series(False, index=frame.index) if overdue is None else overdue.astype(bool)
+    rules = [
+        (value.isna() & late, Status.OVERDUE),
+        (value.isna(), Status.MISSING),
+        (has_no_target(frame), Status.DATA_ONLY),
+        ((below <= slack) & (above <= slack), Status.GREEN),
+        (within, Status.AMBER),
     ]
-    statuses = [Status.OVERDUE, Status.MISSING, Status.DATA_ONLY, Status.GREEN, Status.AMBER]
-    return pd.Series(
-        np.select(choices, [s.value for s in statuses], Status.RED.value), index=frame.index
-    )
+    verdict = np.select([when for when, _ in rules], [s.value for _, s in rules], Status.RED.value)
+    return pd.Series(verdict, index=frame.index)
 
 
 # --- Direction of travel --------------------------------------------------------------------
@@ -104,33 +119,36 @@ def direction(
 ) -> pd.Series:
     """Improving, Stable (change under the threshold % of the earlier value) or Worsening.
 
-    Read with the polarity: up is better for `higher`, down for `lower`, nearer the range for
-    `band`. No comparison when either value is missing.
+    Read with the polarity: up is better for `higher`, down for `lower`, nearer the target range
+    for `band` (a band value that moves but stays as far from the range is Stable). No
+    comparison when either value is missing, or for a band without both of its targets.
     """
     current, earlier = current.astype(float), earlier.astype(float)
     change = current - earlier
+    slack = _slack(current, earlier)
     threshold = earlier.abs() * rating.stable_threshold_percent / 100.0
-    stable = change.abs() <= threshold + EPSILON
-    band_gain = outside_band(earlier, frame["target"], frame["target_upper"]) - outside_band(
-        current, frame["target"], frame["target_upper"]
+    stable = (change.abs() <= slack) | (change.abs() < threshold - slack)
+    lower, upper = frame["target"].astype(float), frame["target_upper"].astype(float)
+    band = _is(frame, Polarity.BAND)
+    gain = pd.Series(  # how much better the current value is; > 0 is better
+        np.select(
+            [_is(frame, Polarity.HIGHER), _is(frame, Polarity.LOWER)],
+            [change, -change],
+            outside_band(earlier, lower, upper) - outside_band(current, lower, upper),
+        ),
+        index=frame.index,
     )
-    better = np.select(
-        [_is(frame, Polarity.HIGHER), _is(frame, Polarity.LOWER)],
-        [change > 0, change < 0],
-        band_gain > EPSILON,
-    )
-    worse_band = _is(frame, Polarity.BAND) & (band_gain < -EPSILON)
+    no_range = band & (lower.isna() | upper.isna())
+    rules = [
+        (current.isna() | earlier.isna() | no_range, Direction.NO_COMPARISON),
+        (stable, Direction.STABLE),
+        (gain > slack, Direction.IMPROVING),
+        (gain < -slack, Direction.WORSENING),
+    ]
     verdict = np.select(
-        [
-            current.isna() | earlier.isna(),
-            stable,
-            better.astype(bool),
-            ~_is(frame, Polarity.BAND) | worse_band,
-        ],
-        [Direction.NO_COMPARISON, Direction.STABLE, Direction.IMPROVING, Direction.WORSENING],
-        Direction.STABLE,  # a band value that moved but stayed as far from the range
+        [when for when, _ in rules], [d.value for _, d in rules], Direction.STABLE.value
     )
-    return pd.Series(verdict, index=frame.index).astype(str)
+    return pd.Series(verdict, index=frame.index)
 
 
 # --- Risk -----------------------------------------------------------------------------------
@@ -213,38 +231,40 @@ def percent_scale(unit: pd.Series) -> pd.Series:
 
 
 def year_to_date(history: pd.DataFrame) -> pd.DataFrame:
-    """Per metric, the YTD value and YTD target from the rows of its year so far.
+    """Per metric, the YTD value and YTD targets from the rows of its year so far.
 
     `history`: metric_id, aggregation, unit, position, actual, numerator, denominator, target,
-    target_upper. sum adds; mean averages; last takes the latest; ratio is the sum of numerators
-    over the sum of denominators (the mean of actuals where those are missing).
+    target_upper. sum adds; mean averages; last takes the latest period's row; ratio is the sum
+    of numerators over the sum of denominators, both from periods that have both (the mean of
+    actuals where none has). The targets follow the same rule, except that a ratio's targets
+    are the latest period's.
     """
     ordered = history.sort_values(["metric_id", "position"])
     grouped = ordered.groupby("metric_id", sort=True)
-    first = grouped.first()
-    has_ratio = grouped["numerator"].count().gt(0) & grouped["denominator"].sum().gt(0)
-    ratio = grouped["numerator"].sum() / grouped["denominator"].sum().replace(0, np.nan)
-    ratio = ratio * percent_scale(first["unit"])
-    aggregations = {
-        Aggregation.SUM.value: (
-            grouped["actual"].sum(min_count=1),
-            grouped["target"].sum(min_count=1),
-        ),
-        Aggregation.MEAN.value: (grouped["actual"].mean(), grouped["target"].mean()),
-        Aggregation.LAST.value: (grouped["actual"].last(), grouped["target"].last()),
-        Aggregation.RATIO.value: (
-            ratio.where(has_ratio, grouped["actual"].mean()),
-            grouped["target"].last(),
-        ),
+    latest = grouped.tail(1).set_index("metric_id").sort_index()
+    paired = ordered[["numerator", "denominator"]].notna().all(axis=1)
+    numerators = ordered["numerator"].where(paired).groupby(ordered["metric_id"]).sum()
+    denominators = ordered["denominator"].where(paired).groupby(ordered["metric_id"]).sum()
+    ratio = numerators / denominators.where(denominators > 0) * percent_scale(latest["unit"])
+    columns = ("actual", "target", "target_upper")
+    by_rule = {
+        Aggregation.SUM.value: [grouped[c].sum(min_count=1) for c in columns],
+        Aggregation.MEAN.value: [grouped[c].mean() for c in columns],
+        Aggregation.LAST.value: [latest[c] for c in columns],
+        Aggregation.RATIO.value: [
+            ratio.fillna(grouped["actual"].mean()),
+            latest["target"],
+            latest["target_upper"],
+        ],
     }
-    result = pd.DataFrame(index=first.index)
-    result["ytd"] = np.nan
-    result["ytd_target"] = np.nan
-    for name, (value, target) in aggregations.items():
-        chosen = first["aggregation"] == name
-        result.loc[chosen, "ytd"] = value[chosen]
-        result.loc[chosen, "ytd_target"] = target[chosen]
-    result["ytd_target_upper"] = grouped["target_upper"].last()
+    aggregation = latest["aggregation"]
+    result = pd.DataFrame(index=latest.index)
+    for place, name in enumerate(("ytd", "ytd_target", "ytd_target_upper")):
+        result[name] = np.select(
+            [aggregation == rule for rule in by_rule],
+            [values[place].reindex(latest.index).astype(float) for values in by_rule.values()],
+            np.nan,
+        )
     return result
 
 
@@ -252,88 +272,128 @@ def forecast(history: pd.DataFrame, year: pd.DataFrame) -> pd.DataFrame:
     """Per metric, the projected year-end outturn and the annual target it is judged against.
 
     sum: run rate (YTD ÷ periods with data × periods in the year) against the year's targets
-    added up (profiled from the targets so far where later ones are not set). Others: the
-    remaining periods projected on the linear trend of the year so far, then aggregated as the
-    metric says (ratio weights each projected period by the mean denominator so far), against
-    the target of the year's last period.
+    added up (profiled from the targets so far where later ones are not set). Others: every
+    period after the first with data that has no value yet is projected on the linear trend of
+    the values so far, then the year is aggregated as the metric says (ratio weights each
+    projected period by the mean denominator so far; last takes the year's last period),
+    against the target of the year's last period.
 
-    `year`, indexed by metric_id: per_year, year_target, year_end_target, year_end_target_upper.
+    `year`, indexed by metric_id: per_year, year_target, year_end_target, year_end_target_upper
+    and, optionally, year_target_upper (the upper targets added up, for a sum band).
     """
-    rows = [
-        _forecast_one(metric_id, rows_of_metric, year.loc[metric_id])
-        for metric_id, rows_of_metric in history.sort_values("position").groupby("metric_id")
-    ]
-    columns = ["metric_id", "forecast", "forecast_target", "forecast_target_upper"]
-    return pd.DataFrame(rows, columns=columns).set_index("metric_id")
-
-
-def _forecast_one(metric_id: int, rows: pd.DataFrame, year: pd.Series) -> tuple:
-    known = rows.dropna(subset=["actual"])
-    per_year = int(year["per_year"])
-    upper = year["year_end_target_upper"]
-    if known.empty:
-        return metric_id, np.nan, np.nan, upper
-    if rows["aggregation"].iloc[0] == Aggregation.SUM.value:
-        outturn = known["actual"].sum() / len(known) * per_year
-        target = year["year_target"]
-        if pd.isna(target) and rows["target"].notna().any():
-            target = rows["target"].mean() * per_year
-        return metric_id, outturn, target, upper
-    remaining = np.arange(int(rows["position"].max()) + 1, per_year + 1, dtype=float)
-    projected = _linear_projection(
-        known["position"].to_numpy(float), known["actual"].to_numpy(float), remaining
+    known = history.dropna(subset=["actual"])
+    frame = year.join(_year_so_far(history)).join(_known_sums(known))
+    frame["n"] = frame["n"].fillna(0)
+    cumulative = frame["aggregation"] == Aggregation.SUM.value
+    profiled = frame["target_mean"] * frame["per_year"]
+    profiled_upper = frame["target_upper_mean"] * frame["per_year"]
+    target = (
+        frame["year_target"]
+        .fillna(profiled)
+        .where(cumulative, frame["year_end_target"].fillna(frame["target_last"]))
     )
-    target = year["year_end_target"]
-    if pd.isna(target) and rows["target"].notna().any():
-        target = rows["target"].dropna().iloc[-1]
-    return metric_id, _outturn(known, projected), target, upper
+    upper = frame.get("year_target_upper", pd.Series(np.nan, index=frame.index))
+    upper = upper.fillna(profiled_upper).where(
+        cumulative, frame["year_end_target_upper"].fillna(frame["target_upper_last"])
+    )
+    return pd.DataFrame(
+        {"forecast": _outturn(frame), "forecast_target": target, "forecast_target_upper": upper},
+        index=frame.index,
+    ).rename_axis("metric_id")
 
 
-def _linear_projection(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
-    if len(at) == 0:
-        return at
-    if len(x) < 2:
-        return np.full(len(at), y[-1])
-    slope, intercept = np.polyfit(x, y, 1)
-    return slope * at + intercept
+def _year_so_far(history: pd.DataFrame) -> pd.DataFrame:
+    """Per metric: its aggregation and unit, and the mean and latest targets set so far."""
+    grouped = history.sort_values("position").groupby("metric_id")
+    return pd.DataFrame(
+        {
+            "aggregation": grouped["aggregation"].first(),
+            "unit": grouped["unit"].first(),
+            "target_mean": grouped["target"].mean(),
+            "target_last": grouped["target"].last(),
+            "target_upper_mean": grouped["target_upper"].mean(),
+            "target_upper_last": grouped["target_upper"].last(),
+        }
+    )
 
 
-def _outturn(known: pd.DataFrame, projected: np.ndarray) -> float:
-    aggregation = known["aggregation"].iloc[0]
-    if aggregation == Aggregation.LAST.value:
-        return float(projected[-1]) if len(projected) else float(known["actual"].iloc[-1])
-    ratio_known = known[["numerator", "denominator"]].notna().all(axis=None)
-    if aggregation == Aggregation.RATIO.value and ratio_known:
-        scale = 100.0 if known["unit"].iloc[0] == Unit.PERCENT.value else 1.0
-        typical = float(known["denominator"].mean())
-        numerator = known["numerator"].sum() + (projected / scale * typical).sum()
-        denominator = known["denominator"].sum() + typical * len(projected)
-        return float(numerator / denominator * scale) if denominator else np.nan
-    return float(np.concatenate([known["actual"].to_numpy(float), projected]).mean())
+def _known_sums(known: pd.DataFrame) -> pd.DataFrame:
+    """Per metric, the sums a least-squares line and a ratio of sums need, over known values."""
+    x, y = known["position"].astype(float), known["actual"].astype(float)
+    parts = pd.DataFrame({"sx": x, "sy": y, "sxx": x * x, "sxy": x * y})
+    grouped = parts.groupby(known["metric_id"])
+    paired = known[["numerator", "denominator"]].notna().all(axis=1)
+    by_metric = known.groupby("metric_id")
+    return grouped.sum().assign(
+        n=grouped.size(),
+        first=x.groupby(known["metric_id"]).min(),
+        at_end=by_metric["position"].max(),
+        last_actual=by_metric["actual"].last(),
+        numerators=by_metric["numerator"].sum(),
+        denominators=by_metric["denominator"].sum(),
+        ratio_complete=paired.groupby(known["metric_id"]).all(),
+    )
+
+
+def _outturn(frame: pd.DataFrame) -> pd.Series:
+    """The year's value: run rate for sum; otherwise every period from the first value on with
+    no value yet is projected on the least-squares line (flat for one point) and the year is
+    aggregated as the metric says."""
+    n, per_year = frame["n"], frame["per_year"]
+    spread = n * frame["sxx"] - frame["sx"] ** 2
+    slope = ((n * frame["sxy"] - frame["sx"] * frame["sy"]) / spread.where(spread > 0)).fillna(0)
+    intercept = (frame["sy"] - slope * frame["sx"]) / n.where(n > 0)
+    missing = (per_year - frame["first"] + 1) - n
+    # Positions first..per_year added up, less the known ones: where the projections are read.
+    positions = (per_year * (per_year + 1) - (frame["first"] - 1) * frame["first"]) / 2
+    projected = slope * (positions - frame["sx"]) + intercept * missing
+    scale = percent_scale(frame["unit"].fillna(""))
+    typical = frame["denominators"] / n.where(n > 0)
+    ratio = (frame["numerators"] + projected / scale * typical) / (
+        frame["denominators"] + typical * missing
+    ).where(lambda d: d > 0)
+    aggregation = frame["aggregation"]
+    outturn = np.select(
+        [
+            n == 0,
+            aggregation == Aggregation.SUM.value,
+            (aggregation == Aggregation.LAST.value) & (frame["at_end"] == per_year),
+            aggregation == Aggregation.LAST.value,
+            (aggregation == Aggregation.RATIO.value) & frame["ratio_complete"].eq(True),
+        ],
+        [
+            np.nan,
+            frame["sy"] / n.where(n > 0) * per_year,
+            frame["last_actual"],
+            slope * per_year + intercept,
+            ratio * scale,
+        ],
+        (frame["sy"] + projected) / (n + missing),
+    )
+    return pd.Series(outturn, index=frame.index, dtype=float)
 
 
 # --- Signal or noise (XmR) -------------------------------------------------------------------
 
 
 def xmr(values: pd.Series) -> pd.DataFrame:
-    """XmR chart: mean, natural process limits (mean ± 2.66 × mean moving range) and the
-    special-cause rules: a point outside the limits, a run of 7 on one side of the mean, a run
-    of 6 rising or falling."""
+    """XmR chart: mean, limits (mean ± 2.66 × mean moving range) and the special-cause rules.
+
+    The rules: a point outside the limits, a run of 7 on one side of the mean (a point on the
+    mean breaks it), a trend of 6 points each higher (or each lower) than the one before.
+    """
     values = values.astype(float).reset_index(drop=True)
     mean = values.mean()
     moving_range = values.diff().abs()
     spread = 2.66 * moving_range.mean()
+    slack = EPSILON * max(1.0, abs(mean))
     frame = pd.DataFrame({"value": values, "moving_range": moving_range})
     frame["mean"], frame["upper_limit"], frame["lower_limit"] = mean, mean + spread, mean - spread
-    frame["outside_limits"] = (values > mean + spread + EPSILON) | (
-        values < mean - spread - EPSILON
-    )
-    side = np.sign(values - mean)
-    frame["run_of_7"] = _in_run(side, 7)
-    steps = np.sign(values.diff())
-    # 6 points rising is 5 rising steps in a row; the run includes the point before them.
-    rising = _in_run(steps, 5)
-    frame["trend_of_6"] = rising | rising.shift(-1, fill_value=False)
+    frame["outside_limits"] = (values - mean).abs() > spread + slack
+    frame["run_of_7"] = _in_run(np.sign(values - mean), 7)
+    # 6 points in a trend are 5 steps the same way; the run includes the point before them.
+    steps = _in_run(np.sign(values.diff()), 5)
+    frame["trend_of_6"] = steps | steps.shift(-1, fill_value=False)
     frame["special_cause"] = frame[["outside_limits", "run_of_7", "trend_of_6"]].any(axis=1)
     return frame
 
@@ -348,7 +408,11 @@ def _in_run(sign: pd.Series, length: int) -> pd.Series:
 
 def spc_signal(values: pd.Series, polarity: str, *, rating: RatingDefaults) -> Signal:
     """The Making Data Count verdict on the latest point: too few points, common cause, or a
-    special cause read with the polarity (improving, concerning, or neither for a band)."""
+    special cause read with the polarity (improving, concerning, or neither for a band).
+
+    A point outside the limits or in a run is high or low against the mean; a point in a trend
+    is high when the trend rises, wherever it lies against the mean.
+    """
     values = values.dropna()
     if len(values) < rating.spc_min_points:
         return Signal.TOO_FEW_POINTS
@@ -356,26 +420,83 @@ def spc_signal(values: pd.Series, polarity: str, *, rating: RatingDefaults) -> S
     last = chart.iloc[-1]
     if not last["special_cause"]:
         return Signal.COMMON_CAUSE
-    high = last["value"] > last["mean"]
     if polarity == Polarity.BAND.value:
         return Signal.NEITHER
+    if last["outside_limits"] or last["run_of_7"]:
+        high = last["value"] > last["mean"]
+    else:
+        high = chart["value"].diff().iloc[-1] > 0
     good = high if polarity == Polarity.HIGHER.value else not high
     return Signal.IMPROVING if good else Signal.CONCERNING
+
+
+def latest_signals(
+    history: pd.DataFrame, polarity: pd.Series, *, rating: RatingDefaults
+) -> pd.Series:
+    """spc_signal for every metric at once, from `history` (metric_id, actual) in time order;
+    indexed like `polarity` (by metric_id)."""
+    known = history.dropna(subset=["actual"])
+    metric, value = known["metric_id"], known["actual"].astype(float)
+    by_metric = value.groupby(metric)
+    mean = by_metric.transform("mean")
+    spread = 2.66 * by_metric.diff().abs().groupby(metric).transform("mean")
+    slack = EPSILON * mean.abs().clip(lower=1.0)
+    step = np.sign(by_metric.diff()).fillna(0)
+    points = pd.DataFrame(
+        {
+            "count": by_metric.transform("size"),
+            "outside": (value - mean).abs() > spread + slack,
+            "run": _run_length(metric, np.sign(value - mean)) >= 7,
+            "trend": _run_length(metric, step) >= 5,
+            "high": value > mean,
+            "rising": step > 0,
+        }
+    )
+    points["run"] &= np.sign(value - mean) != 0
+    points["trend"] &= step != 0
+    last = points.groupby(metric).last().reindex(polarity.index)
+    special = (last["outside"] | last["run"] | last["trend"]).eq(True)
+    high = last["high"].where(last["outside"] | last["run"], last["rising"]).eq(True)
+    good = high.where(polarity == Polarity.HIGHER.value, ~high)
+    verdict = np.select(
+        [
+            last["count"].fillna(0) < rating.spc_min_points,
+            ~special,
+            polarity == Polarity.BAND.value,
+            good,
+        ],
+        [
+            Signal.TOO_FEW_POINTS.value,
+            Signal.COMMON_CAUSE.value,
+            Signal.NEITHER.value,
+            Signal.IMPROVING.value,
+        ],
+        Signal.CONCERNING.value,
+    )
+    return pd.Series(verdict, index=polarity.index)
+
+
+def _run_length(group: pd.Series, sign: pd.Series) -> pd.Series:
+    """How many points in a row, up to and including each one, share its sign (per group)."""
+    block = ((sign != sign.shift()) | (group != group.shift())).cumsum()
+    return sign.groupby(block).cumcount() + 1
 
 
 # --- Why this colour -------------------------------------------------------------------------
 
 
 def format_value(value: float | None, unit: str, decimals: int) -> str:
-    """A number as a council reader expects it: 71.2 %, £1,234, 8.5 days, 1,234."""
+    """A number as a council reader expects it: 71.2 %, £1,234, -£50, 8.5 days, 1,234."""
     if value is None or pd.isna(value):
         return "no value"
-    number = f"{value:,.{max(int(decimals), 0)}f}"
+    places = max(int(decimals), 0)
+    number = f"{abs(value):,.{places}f}"
+    sign = "-" if round(value, places) < 0 else ""  # -0.04 to 1 place is 0.0, not -0.0
     return {
-        Unit.PERCENT.value: f"{number} %",
-        Unit.CURRENCY.value: f"£{number}" if value >= 0 else f"-£{number[1:]}",
-        Unit.DAYS.value: f"{number} days",
-    }.get(unit, number)
+        Unit.PERCENT.value: f"{sign}{number} %",
+        Unit.CURRENCY.value: f"{sign}£{number}",
+        Unit.DAYS.value: f"{sign}{number} days",
+    }.get(unit, f"{sign}{number}")
 
 
 POLARITY_PHRASE = {
@@ -403,60 +524,74 @@ def explain(
 def _sentence(
     row: pd.Series, value: float, status: str, tol_below: float, tol_above: float, default: float
 ) -> str:
-    unit, decimals = row["unit"], row["decimals"]
-    period = row.get("period", "")
+    """The sentence for one row; the numbers in it are the ones the rule compared."""
+    period, polarity = row.get("period", ""), row["polarity"]
+    ytd = " year to date" if row.get("rated_on") == "ytd" else ""
     if status in (Status.MISSING.value, Status.OVERDUE.value):
-        due = row.get("deadline")
-        due_text = (
-            f"; {'it was' if status == Status.OVERDUE.value else 'it is'} due by {due}"
-            if due
-            else ""
-        )
-        return f"{status}: no actual entered for {period}{due_text}"
+        return f"{status}: no actual entered for {period}{_due_text(row, status)}"
     if status == Status.DATA_ONLY.value:
-        reason = (
-            "a contextual measure with no target"
-            if row["data_only"]
-            else f"no target is set for {period}"
-        )
-        return f"Data only: {format_value(value, unit, decimals)} is {reason}; not rated"
-    fmt = lambda x: format_value(x, unit, decimals)  # noqa: E731
-    subject = f"{fmt(value)}{' year to date' if row.get('rated_on') == 'ytd' else ''}"
-    tolerance = _tolerance_phrase(row, tol_below if _low_side(row, value) else tol_above, default)
-    polarity = POLARITY_PHRASE[row["polarity"]]
-    if row["polarity"] == Polarity.BAND.value:
-        target_text = f"the target range {fmt(row['target'])} to {fmt(row['target_upper'])}"
-        if status == Status.GREEN.value:
-            return f"Green: {subject} is inside {target_text}; {polarity}"
-        side = "below" if _low_side(row, value) else "above"
-        edge = row["target"] - tol_below if side == "below" else row["target_upper"] + tol_above
-    else:
-        kind = "year-to-date target" if row.get("rated_on") == "ytd" else "target"
-        target_text = f"the {fmt(row['target'])} {kind}"
-        if status == Status.GREEN.value:
-            verb = (
-                "meets or beats" if row["polarity"] == Polarity.HIGHER.value else "is at or under"
-            )
-            return f"Green: {subject} {verb} {target_text}; {polarity}"
-        side = "below" if row["polarity"] == Polarity.HIGHER.value else "above"
-        edge = row["target"] - tol_below if side == "below" else row["target"] + tol_above
-    if status == Status.AMBER.value:
-        return f"Amber: {subject} is {side} {target_text} but within {tolerance} ({fmt(edge)}); {polarity}"
-    return (
-        f"Red: {subject} is {side} {target_text} by more than {tolerance} ({fmt(edge)}); {polarity}"
+        shown = format_value(value, row["unit"], row["decimals"])
+        return f"Data only: {shown}{ytd} is not rated; {_why_data_only(row, period)}"
+    low = polarity == Polarity.HIGHER.value or (
+        polarity == Polarity.BAND.value and value < row["target"]
     )
+    upper = row["target_upper"] if polarity == Polarity.BAND.value else row["target"]
+    edge = row["target"] - tol_below if low else upper + tol_above
+    places = _decimals_to_tell_apart(value, [row["target"], upper, edge], int(row["decimals"]))
+    fmt = lambda x: format_value(x, row["unit"], places)  # noqa: E731
+    subject = f"{fmt(value)}{ytd}"
+    phrase = POLARITY_PHRASE[polarity]
+    if polarity == Polarity.BAND.value:
+        target_text = f"the target range {fmt(row['target'])} to {fmt(upper)}"
+        green = f"is inside {target_text}"
+    else:
+        target_text = f"the {fmt(row['target'])} {'year-to-date target' if ytd else 'target'}"
+        verb = "meets or beats" if polarity == Polarity.HIGHER.value else "is at or under"
+        green = f"{verb} {target_text}"
+    if status == Status.GREEN.value:
+        return f"Green: {subject} {green}; {phrase}"
+    side = "below" if low else "above"
+    tolerance = _tolerance_phrase(row, tol_below if low else tol_above, default, places)
+    gap = "but within" if status == Status.AMBER.value else "by more than"
+    return f"{status}: {subject} is {side} {target_text} {gap} {tolerance} ({fmt(edge)}); {phrase}"
 
 
-def _low_side(row: pd.Series, value: float) -> bool:
-    return row["polarity"] != Polarity.LOWER.value and value < row["target"]
+def _why_data_only(row: pd.Series, period: str) -> str:
+    """Why a row is not rated: the `data only` flag, no target, or a band with no upper target."""
+    if row["data_only"]:
+        return "this is a contextual measure with no target"
+    if row["polarity"] == Polarity.BAND.value and not pd.isna(row["target"]):
+        return f"no upper target is set for {period}"
+    return f"no target is set for {period}"
 
 
-def _tolerance_phrase(row: pd.Series, amount: float, default: float) -> str:
+def _due_text(row: pd.Series, status: str) -> str:
+    """`; it is due by 2015-05-15` (`it was` once Overdue), or nothing without a deadline."""
+    due = row.get("deadline")
+    if due is None or pd.isna(due):
+        return ""
+    tense = "it was" if status == Status.OVERDUE.value else "it is"
+    return f"; {tense} due by {pd.Timestamp(due).date().isoformat()}"
+
+
+def _decimals_to_tell_apart(value: float, others: list[float], decimals: int) -> int:
+    """The metric's decimals, or up to 4 more where rounding would make unequal numbers look
+    equal (8.44 days against an 8.4 days edge), so a sentence never contradicts itself."""
+    differ = [o for o in others if not pd.isna(o) and abs(value - o) > EPSILON * max(1, abs(o))]
+    places = max(decimals, 0)
+    for extra in range(5):
+        if all(f"{value:.{places + extra}f}" != f"{o:.{places + extra}f}" for o in differ):
+            return places + extra
+    return places + 4
+
+
+def _tolerance_phrase(row: pd.Series, amount: float, default: float, places: int) -> str:
+    """`the 5 % tolerance` for a percent of the target, `the tolerance of 0.4 days` otherwise."""
     tolerance = row["tolerance"]
     if pd.isna(tolerance) or row["tolerance_is_percent"]:
         percent = default if pd.isna(tolerance) else tolerance
         return f"the {percent:g} % tolerance"
-    return f"the tolerance of {format_value(amount, row['unit'], row['decimals'])}"
+    return f"the tolerance of {format_value(amount, row['unit'], places)}"
 
 
 def is_overdue(deadline: pd.Series, today: date) -> pd.Series:

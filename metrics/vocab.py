@@ -96,7 +96,7 @@ class RiskLevel(StrEnum):
     LOW = "Low"
     MEDIUM = "Medium"
     HIGH = "High"
-    NONE = "None"
+    NONE = "Not rated"
 
 
 class Signal(StrEnum):
