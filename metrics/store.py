@@ -77,8 +77,11 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 def now() -> datetime:
-    """The time stamps written to the audit trail, in UTC without tzinfo (portable across DBs)."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    """The time stamps written to the audit trail, in UTC to the second.
+
+    Aware, because SQLModel stores `datetime` fields as UTCDateTime, which refuses naive ones.
+    """
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def audit(
@@ -125,8 +128,10 @@ def data_version(engine: Engine) -> int:
     return int(row or 0)
 
 
-def versioned_update(session: Session, model: type, row_id: int, version: int, **values) -> None:  # type: ignore[no-untyped-def]
-    """`UPDATE ... WHERE id=? AND version=?`; raises ConflictError if another user got there first."""
+def versioned_update(
+    session: Session, model: type, row_id: int, version: int, **values: object
+) -> None:
+    """`UPDATE ... WHERE id=? AND version=?`; ConflictError if another user got there first."""
     result = session.exec(  # type: ignore[call-overload]
         update(model)
         .where(model.id == row_id, model.version == version)  # type: ignore[attr-defined]
