@@ -1,4 +1,4 @@
-"""`python -m metrics`: create or upgrade the database, load the demo, move workbooks, rate a period."""
+"""`python -m metrics`: create or upgrade the database, load the demo, move workbooks, rate."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from metrics import queries, store
+from metrics import demo, queries, store, workbook
 from metrics.config import settings
+from metrics.inert import inert
 from metrics.vocab import Marking, Tier
 
 NUMBER_COLUMNS = ["actual", "target", "ytd", "forecast"]
+# Refused input: reported in one message with exit code 1, never as a traceback.
+REFUSALS = (queries.UnknownPeriod, workbook.WorkbookError, demo.DemoError, FileNotFoundError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except _REFUSALS as error:
+    except REFUSALS as error:
         print(f"error: {_message(error)}", file=sys.stderr)
         return 1
 
@@ -70,8 +73,6 @@ def _init(args: argparse.Namespace) -> int:
     store.upgrade(engine)
     print(f"Database ready at revision {store.schema_revision(engine)}.")
     if args.demo:
-        from metrics import demo
-
         demo.load_demo(engine)
         print("Demo council loaded.")
     return 0
@@ -86,16 +87,12 @@ def _upgrade(_args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from metrics import workbook
-
     workbook.write_template(args.file)
     print(f"Blank template written to {args.file}.")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from metrics import workbook
-
     engine = _engine()
     store.upgrade(engine)
     result = workbook.import_workbook(engine, args.file, actor=args.actor)
@@ -104,8 +101,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from metrics import workbook
-
     workbook.export_workbook(_engine(), args.file)
     print(f"Database written to {args.file}.")
     return 0
@@ -118,10 +113,8 @@ def _status(args: argparse.Namespace) -> int:
     )
     table = status_table(frame)
     if args.format == "csv":
-        from metrics.inert import inert
-
-        text_columns = table.select_dtypes(include="object").columns
-        table[text_columns] = table[text_columns].map(lambda v: inert(v) if isinstance(v, str) else v)
+        text = table.select_dtypes(include=["object", "str"]).columns
+        table[text] = table[text].map(lambda v: inert(v) if isinstance(v, str) else v)
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         with pd.option_context("display.max_colwidth", 120, "display.width", 400):
@@ -147,23 +140,3 @@ def _message(error: BaseException) -> str:
             f"  {problem}" for problem in problems
         )
     return str(error)
-
-
-def _refusals() -> tuple[type[BaseException], ...]:
-    refused: list[type[BaseException]] = [queries.UnknownPeriod, FileNotFoundError]
-    try:
-        from metrics.workbook import WorkbookError
-
-        refused.append(WorkbookError)
-    except ImportError:  # the workbook module is optional for the status command
-        pass
-    try:
-        from metrics.demo import DemoError
-
-        refused.append(DemoError)
-    except ImportError:
-        pass
-    return tuple(refused)
-
-
-_REFUSALS = _refusals()

@@ -118,7 +118,7 @@ def _active_in(metrics: pd.DataFrame, month: periods.Period) -> pd.Series:
 def due_periods(
     metrics: pd.DataFrame, month: periods.Period, fy_start: int, deadline_days: int = 10
 ) -> pd.DataFrame:
-    """Each metric due in the month, with the period it reports, the previous one and last year's."""
+    """Each metric due in the month, with the period it reports, the one before and last year's."""
     rows = []
     for frequency in Frequency:
         due = periods.due_in_month(month, frequency, fy_start)
@@ -262,28 +262,28 @@ def _year_to_date(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 
 def _forecast(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     so_far = _year_so_far(due, values)
+    if so_far.empty:  # nothing entered this year (and the frame below cannot be built)
+        return pd.DataFrame(columns=["forecast", "forecast_target", "forecast_target_upper"])
     whole_year = values.merge(
         due[["metric_id", "fiscal_year", "per_year"]], on=["metric_id", "fiscal_year"]
     )
     grouped = whole_year.sort_values("position").groupby("metric_id")
+    complete = grouped["per_year"].first()
     year = pd.DataFrame(
         {
             "per_year": due.set_index("metric_id")["per_year"],
             "year_target": grouped["target"]
             .sum(min_count=1)
-            .where(grouped["target"].count() == grouped["per_year"].first()),
-            "year_end_target": grouped.apply(_year_end, "target", include_groups=False),
-            "year_end_target_upper": grouped.apply(_year_end, "target_upper", include_groups=False),
+            .where(grouped["target"].count() == complete),
+            "year_target_upper": grouped["target_upper"]
+            .sum(min_count=1)
+            .where(grouped["target_upper"].count() == complete),
         }
     )
-    if so_far.empty:
-        return pd.DataFrame(columns=["forecast", "forecast_target", "forecast_target_upper"])
+    year_end = whole_year[whole_year["position"] == whole_year["per_year"]].groupby("metric_id")
+    year["year_end_target"] = year_end["target"].last()
+    year["year_end_target_upper"] = year_end["target_upper"].last()
     return rating.forecast(so_far, year)
-
-
-def _year_end(rows: pd.DataFrame, column: str) -> float:
-    last = rows[rows["position"] == rows["per_year"]]
-    return float(last[column].iloc[0]) if len(last) else np.nan
 
 
 TIER_ORDER = {"Corporate Plan": 0, "ME2E": 1, "Service Standards": 2}
@@ -323,19 +323,12 @@ def rate(frame: pd.DataFrame, *, today: date, config: Settings) -> pd.DataFrame:
 
 def _signals(due: pd.DataFrame, values: pd.DataFrame, config: Settings) -> dict[int, str]:
     """The XmR verdict on each metric's history up to the period rated."""
-    history = values.merge(
-        due[["metric_id", "period_end"]].rename(columns={"period_end": "due_end"}), on="metric_id"
-    )
-    history = history[history["period_end"] <= history["due_end"]].sort_values("period_end")
-    series = dict(tuple(history.groupby("metric_id")["actual"]))
+    ends = due[["metric_id", "period_end"]].rename(columns={"period_end": "due_end"})
+    history = values.merge(ends, on="metric_id")
+    history = history[history["period_end"] <= history["due_end"]]
+    history = history.sort_values(["metric_id", "period_end"])
     polarity = due.set_index("metric_id")["polarity"]
-    signals = {
-        metric_id: rating.spc_signal(
-            series.get(metric_id, pd.Series(dtype=float)), polarity[metric_id], rating=config.rating
-        ).value
-        for metric_id in due["metric_id"]
-    }
-    return signals
+    return rating.latest_signals(history, polarity, rating=config.rating).to_dict()
 
 
 def latest_reported_month(engine: Engine, fy_start: int = 4) -> str | None:
@@ -362,3 +355,104 @@ STATUS_ORDER = [
         Status.OVERDUE,
     )
 ]
+
+
+# --- One metric's history (appended for the metric page) -------------------------------------
+
+
+def metric_history(
+    engine: Engine,
+    *,
+    code: str,
+    clearance: str,
+    today: date | None = None,
+    config: Settings | None = None,
+) -> pd.DataFrame:
+    """Every period of one metric, from its first value to its last, each rated exactly as
+    `status()` rates that period; empty when the clearance may not see the metric (or it has
+    no values), so a sensitive code reads like an unknown one."""
+    config = config or settings()
+    fy_start = config.financial_year_start_month
+    metric = metric_frame(engine, clearance=clearance, codes=[code])
+    if metric.empty:
+        return _empty_status()
+    real_id = int(metric["metric_id"].iloc[0])
+    values = value_frame(engine, [real_id], first_end=date(1, 1, 1), last_end=date(9999, 12, 31))
+    if values.empty:
+        return _empty_status()
+    due = _history_due(metric, values["period"], fy_start, config.entry_deadline_working_days)
+    # Each period is rated as if it were a metric of its own (keyed 0..n-1) seeing every value.
+    values = values.drop(columns="metric_id").merge(due[["metric_id"]], how="cross")
+    values["position"] = _position(values, due, fy_start)
+    frame = _attach_values(due, values)
+    frame = frame.join(_year_to_date(due, values), on="metric_id")
+    frame = frame.join(_forecast(due, values), on="metric_id")
+    rated = rate(frame, today=today or date.today(), config=config)
+    rated["spc_signal"] = rated["metric_id"].map(_signals(due, values, config))
+    rated["metric_id"] = real_id
+    return rated.drop(columns="tier_order").sort_values("period_end").reset_index(drop=True)
+
+
+def _history_due(
+    metric: pd.DataFrame, labels: pd.Series, fy_start: int, deadline_days: int
+) -> pd.DataFrame:
+    """One due row per period from the metric's first value to its last, gaps included."""
+    frequency = metric["frequency"].iloc[0]
+    known = sorted(periods.parse_for(label, frequency, fy_start) for label in labels)
+    span: list[periods.Period] = []
+    current = known[0]
+    while current.end <= known[-1].end:
+        span.append(current)
+        current = periods.shift(current, 1, fy_start)
+    rows = [
+        {
+            "metric_id": key,
+            "period": period.label,
+            "period_end": period.end,
+            "position": periods.position_in_year(period, fy_start),
+            "per_year": periods.per_year(frequency),
+            "previous_period": periods.shift(period, -1, fy_start).label,
+            "last_year_period": periods.same_period_last_year(period, fy_start).label,
+            "fiscal_year": period.fiscal_year,
+            "deadline": periods.entry_deadline(period, deadline_days),
+        }
+        for key, period in enumerate(span)
+    ]
+    template = metric.drop(columns="metric_id").iloc[[0] * len(rows)].reset_index(drop=True)
+    return pd.concat([pd.DataFrame(rows), template], axis=1)
+
+
+def rag_in(
+    engine: Engine,
+    *,
+    period: str,
+    clearance: str,
+    codes: list[str] | None = None,
+    today: date | None = None,
+    config: Settings | None = None,
+) -> pd.DataFrame:
+    """The RAG of the metrics (all the clearance may see, or these codes) due in the month,
+    rated as `status()` rates it, without the forecast and XmR signal (which a comparison with
+    an earlier period does not need).
+
+    Columns: code, period, rag.
+    """
+    config = config or settings()
+    fy_start = config.financial_year_start_month
+    month = month_for(period, fy_start)
+    due = due_periods(
+        metric_frame(engine, clearance=clearance, codes=codes),
+        month,
+        fy_start,
+        config.entry_deadline_working_days,
+    )
+    if due.empty:
+        return pd.DataFrame(columns=["code", "period", "rag"])
+    year = periods.year_period(int(month.fiscal_year[:4]), fy_start)
+    values = value_frame(engine, due["metric_id"].tolist(), first_end=year.start, last_end=year.end)
+    values["position"] = _position(values, due, fy_start)
+    frame = _attach_values(due, values)
+    frame = frame.join(_year_to_date(due, values), on="metric_id")
+    frame = frame.assign(forecast=np.nan, forecast_target=np.nan, forecast_target_upper=np.nan)
+    rated = rate(frame, today=today or date.today(), config=config)
+    return rated[["code", "period", "rag"]].reset_index(drop=True)

@@ -1,0 +1,185 @@
+"""`python -m metrics` end to end on the demo council: init, status, workbooks, refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from metrics import cli, config, demo, queries, workbook
+from metrics.models import AuditLog, Metric, PeriodValue, User
+from metrics.vocab import Marking, Status
+
+STATUS_HEADER = queries.STATUS_COLUMNS
+
+
+@pytest.fixture
+def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The test database, made the one the command line opens."""
+    monkeypatch.setenv("SCORECARD_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    config.settings.cache_clear()
+    yield engine
+    config.settings.cache_clear()
+
+
+@pytest.fixture
+def demo_database(database: Engine) -> Engine:
+    assert cli.main(["init", "--demo"]) == 0
+    return database
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def status_rows(capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict[str, str]]:
+    code, out, _ = run(capsys, "status", "--period", "2016-03", "--format", "csv", *extra)
+    assert code == 0
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def count(engine: Engine, model: type) -> int:
+    with Session(engine) as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_init_demo_loads_the_council_with_users_and_an_audit_trail(demo_database: Engine) -> None:
+    assert count(demo_database, Metric) == 120
+    assert count(demo_database, User) == len(demo.DEMO_USERS)
+    assert count(demo_database, PeriodValue) > 2000
+    assert count(demo_database, AuditLog) >= count(demo_database, PeriodValue)
+
+
+def test_init_demo_refuses_to_load_on_top_of_data(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = count(demo_database, PeriodValue), count(demo_database, AuditLog)
+    code, _, err = run(capsys, "init", "--demo")
+    assert code == 1
+    assert "already holds metrics" in err
+    assert (count(demo_database, PeriodValue), count(demo_database, AuditLog)) == before
+
+
+def test_status_csv_prints_every_active_non_sensitive_metric_with_all_columns(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = status_rows(capsys)
+    with Session(demo_database) as session:
+        sensitive = set(
+            session.exec(
+                select(Metric.code).where(Metric.marking == Marking.OFFICIAL_SENSITIVE.value)
+            ).scalars()
+        )
+    expected = queries.status(demo_database, period="2016-03", clearance=Marking.OFFICIAL.value)
+    assert list(rows[0]) == STATUS_HEADER
+    assert [row["code"] for row in rows] == expected["code"].tolist()
+    assert sensitive and not sensitive & {row["code"] for row in rows}
+    for row in rows:
+        rated = row["rag"] in {Status.RED, Status.AMBER, Status.GREEN}
+        assert row["explanation"].startswith(row["rag"])
+        assert row["rag"] in set(Status)
+        assert row["dot_previous"] and row["dot_last_year"] and row["risk_level"]
+        assert row["target"] or not rated
+        assert (int(row["risk_score"]) > 0) == rated
+
+
+def test_status_includes_sensitive_measures_only_when_asked(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = {row["code"] for row in status_rows(capsys)}
+    cleared = {row["code"] for row in status_rows(capsys, "--include-sensitive")}
+    assert plain < cleared
+
+
+def test_status_rates_quarterly_metrics_on_their_quarter_in_its_last_month(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    periods_shown = {row["period"] for row in status_rows(capsys)}
+    assert periods_shown == {"2016-03", "2015-16 Q4", "2015-16"}
+    _, out, _ = run(capsys, "status", "--period", "2016-02", "--format", "csv")
+    assert {row["period"] for row in csv.DictReader(io.StringIO(out))} == {"2016-02"}
+
+
+def test_status_filters_by_tier(demo_database: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = status_rows(capsys, "--tier", "ME2E")
+    assert rows and {row["tier"] for row in rows} == {"ME2E"}
+
+
+@pytest.mark.parametrize("period", ["2016-13", "March", "2015-17"])
+def test_status_refuses_an_unreadable_period(
+    database: Engine, capsys: pytest.CaptureFixture[str], period: str
+) -> None:
+    code, out, err = run(capsys, "status", "--period", period)
+    assert code == 1
+    assert period in err and not out
+
+
+def test_csv_text_cells_are_inert(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Session(demo_database) as session:
+        metric = session.exec(select(Metric).where(Metric.code == "CP01")).scalars().one()
+        metric.title = '=HYPERLINK("http://example.invalid")'
+        session.add(metric)
+        session.commit()
+    row = next(row for row in status_rows(capsys) if row["code"] == "CP01")
+    assert row["title"].startswith("'=")
+
+
+def test_workbook_round_trip_through_the_command_line(
+    demo_database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = tmp_path / "council.xlsx"
+    assert run(capsys, "export-workbook", str(exported))[0] == 0
+    code, out, _ = run(capsys, "import", str(exported))
+    assert code == 0, out
+    assert count(demo_database, Metric) == 120
+
+
+def test_import_of_a_bad_file_exits_1_and_names_the_problem(
+    demo_database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "values.xlsx"
+    bad.write_bytes(b"Code,Period,Actual\nCP01,2016-03,abc\n")
+    before = count(demo_database, PeriodValue), count(demo_database, AuditLog)
+    code, _, err = run(capsys, "import", str(bad))
+    assert code == 1
+    assert "nothing was changed" in err and "workbook" in err.lower()
+    assert (count(demo_database, PeriodValue), count(demo_database, AuditLog)) == before
+
+
+def test_template_writes_a_workbook_that_imports_cleanly(
+    database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blank = tmp_path / "blank.xlsx"
+    assert run(capsys, "template", str(blank))[0] == 0
+    code, _, err = run(capsys, "import", str(blank))
+    assert code == 0, err
+    assert count(database, Metric) == 0
+
+
+def test_demo_council_survives_export_import_export_unchanged(
+    demo_database: Engine, make_engine, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    workbook.export_workbook(demo_database, first)
+    empty = make_engine()
+    workbook.import_workbook(empty, first, actor="test")
+    workbook.export_workbook(empty, second)
+
+    def cells(path: Path) -> dict[str, list[tuple]]:
+        book = load_workbook(path, read_only=True)
+        return {
+            name: list(book[name].iter_rows(values_only=True)) for name in ("Metrics", "Values")
+        }
+
+    assert cells(first) == cells(second)
+    assert len(cells(first)["Values"]) > 2000
