@@ -17,7 +17,7 @@ from metrics.access import visible_markings
 from metrics.config import Settings, settings
 from metrics.models import Initiative, Metric, PeriodValue, Priority, Service, Team
 from metrics.store import data_version  # noqa: F401  (re-exported for the glue module)
-from metrics.vocab import Aggregation, Frequency, Status
+from metrics.vocab import Aggregation, Frequency, Marking, Status
 
 STATUS_COLUMNS = [
     "code",
@@ -53,6 +53,12 @@ def month_for(label: str, fy_start: int = 4) -> periods.Period:
     if period.frequency is Frequency.MONTHLY:
         return period
     return periods.month_period(period.end.year, period.end.month, fy_start)
+
+
+def marking_visible_to(clearance: str):  # type: ignore[no-untyped-def]
+    """SQL condition: the metric's marking is one the clearance may see; blank counts as OFFICIAL."""
+    marking = func.coalesce(func.nullif(Metric.marking, ""), Marking.OFFICIAL.value)
+    return marking.in_(visible_markings(clearance))
 
 
 def metric_frame(
@@ -95,7 +101,7 @@ def metric_frame(
         .outerjoin(Service, Metric.service_id == Service.id)
         .outerjoin(Team, Metric.team_id == Team.id)
         .outerjoin(aligned, Metric.aligned_to_id == aligned.id)
-        .where(Metric.marking.in_(visible_markings(clearance)))
+        .where(marking_visible_to(clearance))
         .order_by(Metric.code)
     )
     if tier:

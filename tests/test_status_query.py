@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from metrics import periods
+from metrics import periods, store
 from metrics.config import Settings
 from metrics.models import Metric, PeriodValue, Priority, Service, Team
-from metrics.queries import STATUS_COLUMNS, UnknownPeriod, status
+from metrics.queries import STATUS_COLUMNS, UnknownPeriod, metric_frame, status
 
 CONFIG = Settings()  # the defaults: April year, 10 working days, 5 % tolerance
 BEFORE_ANY_DEADLINE = date(2014, 4, 1)
@@ -400,3 +400,12 @@ def test_the_settings_change_the_ratings(council) -> None:
     row = rated(council, "2014-04", config=strict).loc["CP01"]
     assert row["rag"] == "Red"  # 78 is more than 1 % under 80
     assert "the 1 % tolerance (79.2 %)" in row["explanation"]
+
+
+def test_a_measure_with_a_blank_marking_is_treated_as_official(engine) -> None:
+    with store.transaction(engine) as session:
+        session.add(Metric(code="CP99", title="Unmarked", tier="Corporate Plan", marking=""))
+    official = metric_frame(engine, clearance="OFFICIAL")
+    public = metric_frame(engine, clearance="NOT PROTECTIVELY MARKED")
+    assert "CP99" in official["code"].tolist()
+    assert "CP99" not in public["code"].tolist()
