@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DB := data/scorecard.db
 
-.PHONY: run test install install-dev demo lint format bench clean
+.PHONY: run test install install-dev demo lint format bench screenshots clean
 
 run: install
 	$(PY) -m metrics init $(if $(wildcard $(DB)),,--demo)
@@ -44,6 +44,11 @@ format: install-dev
 
 bench: install-dev
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/dashboard_apptest.py
+
+# Refresh the README's screenshots from the browser test (needs /usr/bin/chromium).
+screenshots: install-dev
+	SCORECARD_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import aliased
 
 from metrics import periods, rating
@@ -55,9 +55,9 @@ def month_for(label: str, fy_start: int = 4) -> periods.Period:
     return periods.month_period(period.end.year, period.end.month, fy_start)
 
 
-def marking_visible_to(clearance: str):  # type: ignore[no-untyped-def]
-    """SQL condition: the metric's marking is one the clearance may see; blank counts as OFFICIAL."""
-    marking = func.coalesce(func.nullif(Metric.marking, ""), Marking.OFFICIAL.value)
+def marking_visible_to(clearance: str, table: type[Metric] = Metric) -> ColumnElement[bool]:
+    """SQL: the metric's marking is one the clearance may see; a blank counts as OFFICIAL."""
+    marking = func.coalesce(func.nullif(table.marking, ""), Marking.OFFICIAL.value)
     return marking.in_(visible_markings(clearance))
 
 
@@ -100,7 +100,11 @@ def metric_frame(
         .outerjoin(Initiative, Metric.initiative_id == Initiative.id)
         .outerjoin(Service, Metric.service_id == Service.id)
         .outerjoin(Team, Metric.team_id == Team.id)
-        .outerjoin(aligned, Metric.aligned_to_id == aligned.id)
+        # An alignment to a measure the clearance may not see is not named, not even its code.
+        .outerjoin(
+            aligned,
+            and_(Metric.aligned_to_id == aligned.id, marking_visible_to(clearance, aligned)),
+        )
         .where(marking_visible_to(clearance))
         .order_by(Metric.code)
     )

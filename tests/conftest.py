@@ -80,18 +80,29 @@ def engine(make_engine: Callable[[], Engine]) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a temp-file SQLite database holding the demo council, built once a session
-    through the workbook import (the pages only read it)."""
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a database holding the demo council, built once a session through the
+    workbook import (the pages only read it): temp-file SQLite, or a private PostgreSQL schema
+    when SCORECARD_TEST_DATABASE_URL is set."""
     from metrics import demo
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    url = f"sqlite:///{path}"
+    if TEST_DATABASE_URL:
+        schema = f"demo_{uuid4().hex[:16]}"
+        admin = create_engine(TEST_DATABASE_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _with_search_path(TEST_DATABASE_URL, schema)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     engine = store.make_engine(url)
     store.upgrade(engine)
     demo.load_demo(engine)
     engine.dispose()
-    return url
+    yield url
+    if TEST_DATABASE_URL:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -409,3 +409,20 @@ def test_a_measure_with_a_blank_marking_is_treated_as_official(engine) -> None:
     public = metric_frame(engine, clearance="NOT PROTECTIVELY MARKED")
     assert "CP99" in official["code"].tolist()
     assert "CP99" not in public["code"].tolist()
+
+
+def test_an_alignment_to_a_sensitive_measure_is_not_named_to_an_official_reader(engine) -> None:
+    with store.transaction(engine) as session:
+        secret = Metric(
+            code="SS-X", title="Secret", tier="Corporate Plan", marking="OFFICIAL-SENSITIVE"
+        )
+        session.add(secret)
+        session.flush()
+        session.add(
+            Metric(code="SS-Y", title="Open", tier="Service Standards", aligned_to_id=secret.id)
+        )
+    official = metric_frame(engine, clearance="OFFICIAL").set_index("code")
+    cleared = metric_frame(engine, clearance="OFFICIAL-SENSITIVE").set_index("code")
+    assert pd.isna(official.loc["SS-Y", "aligned_to"])
+    assert "SS-X" not in official.index
+    assert cleared.loc["SS-Y", "aligned_to"] == "SS-X"

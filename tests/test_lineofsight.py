@@ -1,0 +1,316 @@
+"""The read side of the line of sight: which priority each measure serves, the tree, roll-ups,
+the drill-down views and a metric's history, on small tables and on the demo council."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from metrics import lineofsight as los
+from metrics import queries
+from metrics.config import RatingDefaults
+from metrics.models import Metric
+from metrics.rating import COUNT_COLUMNS
+from metrics.vocab import Marking
+
+RULES = RatingDefaults()
+CLEARED = Marking.OFFICIAL_SENSITIVE.value
+OFFICIAL = Marking.OFFICIAL.value
+
+
+def catalogue_rows(*rows: tuple) -> pd.DataFrame:
+    """code, tier, priority_code, initiative_code, aligned_to for priorities_served()."""
+    columns = ["code", "tier", "priority_code", "initiative_code", "aligned_to"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+DELIVERS = pd.DataFrame(
+    {"initiative_code": ["I1", "I1", "I2"], "priority_code": ["P1", "P2", "P3"]}
+)
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (("CP1", "Corporate Plan", "P1", None, None), {("P1", "priority")}),
+        # an initiative delivering two priorities puts its measure under both
+        (("ME1", "ME2E", None, "I1", None), {("P1", "initiative"), ("P2", "initiative")}),
+        # an own priority is more direct than the initiative's
+        (("ME2", "ME2E", "P3", "I1", None), {("P3", "priority")}),
+        # aligned to a Corporate Plan measure: that measure's priority
+        (("SS1", "Service Standards", None, None, "CP1"), {("P1", "aligned")}),
+        # aligned to an ME2E measure: the priorities its initiative delivers
+        (("SS2", "Service Standards", None, None, "ME1"), {("P1", "aligned"), ("P2", "aligned")}),
+        # its own priority and the aligned measure's both count
+        (
+            ("SS5", "Service Standards", "P3", None, "CP1"),
+            {("P3", "priority"), ("P1", "aligned")},
+        ),
+        # aligned to an initiative directly
+        (("SS3", "Service Standards", None, "I2", None), {("P3", "initiative")}),
+        # aligned to nothing at all
+        (("SS4", "Service Standards", None, None, None), {(los.UNALIGNED, "none")}),
+    ],
+)
+def test_priorities_served_follow_the_most_direct_alignment(row: tuple, expected: set) -> None:
+    metrics = catalogue_rows(
+        ("CP1", "Corporate Plan", "P1", None, None), ("ME1", "ME2E", None, "I1", None), row
+    ).drop_duplicates("code", keep="last")
+    served = los.priorities_served(metrics, DELIVERS)
+    mine = served[served["code"] == row[0]]
+    assert set(zip(mine["priority_code"], mine["via"], strict=True)) == expected
+
+
+def test_an_alignment_to_an_invisible_measure_is_blanked() -> None:
+    frame = catalogue_rows(
+        ("SS1", "Service Standards", None, None, "SECRET"),
+        ("SS2", "Service Standards", None, None, "CP1"),
+        ("CP1", "Corporate Plan", "P1", None, None),
+    )
+    masked = los.mask_alignment(frame)
+    assert masked.set_index("code")["aligned_to"].isna().to_dict() == {
+        "SS1": True,
+        "SS2": False,
+        "CP1": True,
+    }
+
+
+def test_node_target_opens_the_segment_page_but_not_the_unaligned_group() -> None:
+    nodes = pd.DataFrame(
+        {
+            "id": ["P:a", "P:a|S:s|T:s/t", "P:-"],
+            "kind": ["priority", "team", "priority"],
+            "code": ["a", "s/t", los.UNALIGNED],
+        }
+    )
+    assert los.node_target(nodes, "P:a|S:s|T:s/t") == ("team", "s/t")
+    assert los.node_target(nodes, "P:-") is None
+    assert los.node_target(nodes, "nothing") is None
+
+
+def test_changes_read_worse_and_better_by_status_rank() -> None:
+    status = pd.DataFrame(
+        {
+            "code": ["A", "B", "C", "D"],
+            "rag": ["Red", "Green", "Amber", "Amber"],
+            "rag_before": ["Amber", "Red", "Missing", "Amber"],
+            "risk_score": [9, 1, 4, 4],
+            "title": ["a", "b", "c", "d"],
+            "tier": ["ME2E"] * 4,
+            "unit": ["number"] * 4,
+            "decimals": [0] * 4,
+            "actual": [1.0, 2.0, 3.0, 4.0],
+            "target": [2.0] * 4,
+            "ytd": [1.0] * 4,
+            "forecast": [1.0] * 4,
+            "forecast_rag": ["Red"] * 4,
+            "dot_previous": ["Worsening"] * 4,
+            "risk_level": ["High"] * 4,
+            "explanation": ["why"] * 4,
+            "commentary": [""] * 4,
+        }
+    )
+    table = los.changes(status)
+    assert table["code"].tolist() == ["A", "C", "B"]  # worse first, unchanged D left out
+    assert table["Change"].tolist() == ["▼ Worse", "► Changed", "▲ Better"]
+    assert table["Now"].tolist() == ["✖ Red", "◆ Amber", "● Green"]
+
+
+# --- On the demo council ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def month(demo_database: str) -> str:
+    from metrics import store
+
+    engine = store.make_engine(demo_database)
+    latest = queries.latest_reported_month(engine)
+    engine.dispose()
+    assert latest is not None
+    return latest
+
+
+def _rows(engine: Engine, month: str, clearance: str = CLEARED) -> tuple:
+    where = los.structure(engine)
+    catalogue = los.catalogue(engine, clearance)
+    status = los.mask_alignment(
+        queries.status(engine, period=month, clearance=clearance), catalogue["code"]
+    )
+    served = los.priorities_served(catalogue, where.delivers)
+    return status, los.placed(status, served), where, catalogue, served
+
+
+def test_tree_parents_and_ids_are_consistent(demo_engine: Engine, month: str) -> None:
+    status, rows, where, _, _ = _rows(demo_engine, month)
+    nodes = los.tree(rows, where, rules=RULES)
+    assert nodes["id"].is_unique
+    parents = nodes.loc[nodes["parent"] != "", "parent"]
+    assert parents.isin(nodes["id"]).all()
+    assert set(nodes.loc[nodes["parent"] == "", "kind"]) == {"priority"}
+    # branchvalues="total": a parent's value is the sum of its children's
+    children = nodes[nodes["parent"] != ""].groupby("parent")["value"].sum()
+    assert (nodes.set_index("id").loc[children.index, "value"] == children).all()
+    # every measure due this month hangs somewhere in the tree
+    assert set(status["code"]) <= set(nodes.loc[nodes["kind"] == "metric", "code"])
+
+
+def test_priority_counts_are_the_rollup_of_every_measure_serving_it(
+    demo_engine: Engine, month: str
+) -> None:
+    _, rows, where, _, _ = _rows(demo_engine, month)
+    nodes = los.tree(rows, where, rules=RULES).set_index("id")
+    for code in where.priorities["code"]:
+        serving = rows[rows["serves"] == code].drop_duplicates("code")
+        counts = serving["rag"].replace("Overdue", "Missing").value_counts()
+        view = los.priority_view(code, rows, where, RULES)
+        assert view is not None
+        for status in COUNT_COLUMNS:
+            assert view.counts[status] == counts.get(status, 0), (code, status)
+            if len(serving):
+                assert nodes.loc[f"P:{code}", status] == counts.get(status, 0)
+
+
+def test_measures_aligned_to_a_corporate_plan_measure_appear_under_its_priority(
+    demo_engine: Engine, month: str
+) -> None:
+    _, rows, where, catalogue, _ = _rows(demo_engine, month)
+    aligned = catalogue[catalogue["aligned_to"].notna() & (catalogue["tier"] != "ME2E")]
+    target = aligned.merge(
+        catalogue[["code", "tier", "priority_code"]].rename(
+            columns={"code": "aligned_to", "tier": "up_tier", "priority_code": "up_priority"}
+        ),
+        on="aligned_to",
+    )
+    target = target[(target["up_tier"] == "Corporate Plan") & target["code"].isin(rows["code"])]
+    assert len(target), "the demo council aligns Service Standards measures to Corporate Plan ones"
+    for _, row in target.iterrows():
+        view = los.priority_view(row["up_priority"], rows, where, RULES)
+        assert row["code"] in set(view.aligned["code"]), row["code"]
+        assert row["up_priority"] in set(rows.loc[rows["code"] == row["code"], "serves"])
+        shown = view.aligned.set_index("code").loc[row["code"], "Aligned to"]
+        assert shown == f"measure {row['aligned_to']}"
+
+
+def test_an_initiative_gathers_its_measures_and_those_aligned_to_them(
+    demo_engine: Engine, month: str
+) -> None:
+    _, rows, where, catalogue, _ = _rows(demo_engine, month)
+    for code in where.initiatives["code"]:
+        view = los.initiative_view(code, rows, where, RULES)
+        own = set(rows.loc[(rows["tier"] == "ME2E") & (rows["initiative_code"] == code), "code"])
+        assert set(view.metrics["code"]) == own
+        for measure in view.aligned["code"]:
+            row = catalogue.set_index("code").loc[measure]
+            assert row["initiative_code"] == code or row["aligned_to"] in own
+        assert {c.code for c in view.path} == set(
+            where.delivers.loc[where.delivers["initiative_code"] == code, "priority_code"]
+        )
+
+
+def test_a_service_rolls_up_its_teams(demo_engine: Engine, month: str) -> None:
+    _, rows, where, _, _ = _rows(demo_engine, month)
+    for code in where.services["code"]:
+        view = los.service_view(code, rows, where, RULES)
+        team_total = view.children[COUNT_COLUMNS].to_numpy().sum() if len(view.children) else 0
+        assert team_total == sum(view.counts.values())
+        for team in view.children["code"]:
+            team_view = los.team_view(team, rows, where, RULES)
+            assert team_view.path[0].code == code
+
+
+def test_a_sensitive_measure_never_reaches_an_official_view(
+    demo_engine: Engine, month: str
+) -> None:
+    with Session(demo_engine) as session:
+        sensitive = set(
+            session.exec(
+                select(Metric.code).where(Metric.marking == Marking.OFFICIAL_SENSITIVE.value)
+            ).scalars()
+        )
+    assert sensitive, "the demo council has OFFICIAL-SENSITIVE measures"
+    status, rows, where, catalogue, served = _rows(demo_engine, month, OFFICIAL)
+    nodes = los.tree(rows, where, rules=RULES)
+    assert not sensitive & set(catalogue["code"])
+    assert not sensitive & set(catalogue["aligned_to"].dropna())
+    assert not sensitive & set(nodes["code"])
+    assert not sensitive & set(status["aligned_to"].dropna())
+    for code in sensitive:
+        history = queries.metric_history(demo_engine, code=code, clearance=OFFICIAL)
+        assert history.empty
+        assert los.metric_view(code, history, catalogue, served, where, month, rules=RULES) is None
+
+
+def test_metric_history_rates_each_period_as_the_status_query_does(
+    demo_engine: Engine, month: str
+) -> None:
+    columns = ["actual", "target", "ytd", "rag", "dot_previous", "dot_last_year", "risk_score"]
+    columns += ["forecast", "forecast_rag", "explanation", "spc_signal"]
+    # every measure at a year end (all frequencies due), and a sample mid-year
+    for period, sample in (("2016-03", None), ("2016-08", 12)):
+        status = queries.status(demo_engine, period=period, clearance=CLEARED)
+        for code in status["code"].iloc[:sample]:
+            history = queries.metric_history(demo_engine, code=code, clearance=CLEARED)
+            rated = history.set_index("period").loc[status.set_index("code").loc[code, "period"]]
+            expected = status.set_index("code").loc[code]
+            for column in columns:
+                assert rated[column] == pytest.approx(expected[column], nan_ok=True) or (
+                    pd.isna(rated[column]) and pd.isna(expected[column])
+                ), (period, code, column)
+
+
+def test_metric_view_shows_the_trend_up_to_the_month(demo_engine: Engine) -> None:
+    _, _, where, catalogue, served = _rows(demo_engine, "2016-09")
+    history = queries.metric_history(demo_engine, code="CP03", clearance=CLEARED)
+    view = los.metric_view("CP03", history, catalogue, served, where, "2016-09", rules=RULES)
+    assert view.current["period"] == "2016-09"
+    assert view.trend["period"].iloc[-1] == "2016-09"
+    assert len(view.table) == len(view.trend) == 18
+    # higher is better: the Amber band runs from target less tolerance up to the target
+    row = view.trend.iloc[-1]
+    assert row["band_high"] == row["target"] > row["band_low"]
+    # last year's comparison is the value twelve months earlier
+    assert view.trend.set_index("period").loc["2016-09", "last_year"] == pytest.approx(
+        view.trend.set_index("period").loc["2015-09", "value"]
+    )
+    assert {c.kind for c in view.path} == {"priority"}
+    assert set(view.aligned_below["code"]) >= {"SS-ENV-04", "SS-ENV-10"}
+    assert len(view.xmr) == 18 and {"upper_limit", "lower_limit"} <= set(view.xmr.columns)
+
+
+def test_audit_trail_holds_the_template_and_every_value(demo_engine: Engine) -> None:
+    trail = los.audit_trail(demo_engine, "CP03")
+    assert (trail["Period"] == "template").sum() >= 1
+    assert trail["Period"].str.match(r"^\d{4}-\d{2}$").sum() == 24
+    # no other measure's rows leak in through a shared prefix (CP03 vs CP030)
+    assert not los.audit_trail(demo_engine, "CP0").size
+
+
+def test_period_options_run_newest_first_over_the_data(demo_engine: Engine) -> None:
+    options = los.period_options(demo_engine)
+    assert options[0] == "2017-03" and options[-1] == "2015-04" and len(options) == 24
+
+
+def test_headline_counts_overdue_as_missing() -> None:
+    status = pd.DataFrame({"tier": ["ME2E", "ME2E", "ME2E"], "rag": ["Red", "Overdue", "Missing"]})
+    table = los.headline(status)
+    assert table.loc["ME2E", "Missing"] == 2
+    assert table.loc["Corporate Plan"].sum() == 0
+
+
+def test_latest_commentary_falls_back_to_the_most_recent_of_the_past_year(
+    demo_engine: Engine,
+) -> None:
+    status = queries.status(demo_engine, period="2016-12", clearance=CLEARED)
+    shown = los.with_latest_commentary(demo_engine, status).set_index("code")
+    own = shown[shown["commentary"] != ""]
+    assert (own["latest_commentary"] == own["commentary"]).all()
+    earlier = shown[(shown["commentary"] == "") & (shown["latest_commentary"] != "")]
+    assert len(earlier)
+    for code, row in earlier.iterrows():
+        said_in, _, said = row["latest_commentary"].partition(": ")
+        history = queries.metric_history(demo_engine, code=code, clearance=CLEARED)
+        before = history[(history["period"] < row["period"]) & (history["commentary"] != "")]
+        assert said_in == before["period"].iloc[-1] and said == before["commentary"].iloc[-1]
+        break

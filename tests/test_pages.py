@@ -1,0 +1,458 @@
+"""The pages, run headless with AppTest on the demo council: the numbers match the rating engine,
+every drill-down and deep link lands where it should, and a sensitive measure never shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, event, select
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from metrics import access, lineofsight, queries
+from metrics.charts import status_label
+from metrics.models import Metric
+from metrics.rating import COUNT_COLUMNS, format_value
+from metrics.vocab import Marking, Role, Tier
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+TIERS = [t.value for t in Tier]
+CLEARED = Marking.OFFICIAL_SENSITIVE.value
+ESCAPED = re.compile(r"\\(.)")
+
+
+def run(persona: str | None = None, **params: str) -> AppTest:
+    """The app as a fresh browser session opening `/?params`, as `persona`."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    if persona:
+        at.session_state["persona"] = persona
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def unescape(text: str) -> str:
+    """Markdown as the reader sees it (the pages escape text from users and links)."""
+    return ESCAPED.sub(r"\1", text)
+
+
+def titles(at: AppTest) -> list[str]:
+    return [unescape(t.value) for t in at.title]
+
+
+def errors(at: AppTest) -> list[str]:
+    return [unescape(e.value) for e in at.error]
+
+
+def everything_shown(at: AppTest) -> str:
+    """Every piece of text, table cell and chart the page sent, as one string."""
+    parts = [
+        str(e.value)
+        for kind in ("markdown", "caption", "title", "subheader")
+        for e in getattr(at, kind)
+    ]
+    parts += (
+        [e.value for e in at.error] + [e.value for e in at.info] + [e.value for e in at.warning]
+    )
+    parts += [m.label + " " + m.value for m in at.metric]
+    parts += [frame.value.to_csv() for frame in at.dataframe]
+    parts += [chart.proto.spec for chart in at.get("plotly_chart")]
+    parts += [str(s.options) for s in at.selectbox]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def users(demo_db: str, demo_engine: Engine) -> dict[Role, access.CurrentUser]:
+    """One demo persona per role."""
+    found: dict[Role, access.CurrentUser] = {}
+    for user in access.list_users(demo_engine):
+        found.setdefault(user.role, user)
+    assert set(found) == set(Role)
+    return found
+
+
+@pytest.fixture
+def sensitive(demo_engine: Engine) -> dict[str, str]:
+    """Code → title of every OFFICIAL-SENSITIVE measure of the demo council."""
+    with Session(demo_engine) as session:
+        rows = session.exec(
+            select(Metric.code, Metric.title).where(Metric.marking == CLEARED)
+        ).all()
+    assert rows
+    return dict(rows)
+
+
+def expected_counts(engine: Engine, period: str, clearance: str) -> pd.DataFrame:
+    """What `python -m metrics status` rates for the month, counted by tier (Overdue = Missing)."""
+    status = queries.status(engine, period=period, clearance=clearance)
+    rag = status["rag"].replace("Overdue", "Missing")
+    return pd.crosstab(status["tier"], rag).reindex(index=TIERS, columns=COUNT_COLUMNS).fillna(0)
+
+
+def shown_counts(at: AppTest) -> pd.DataFrame:
+    """The dashboard's headline metrics, in page order: tiers down, statuses across."""
+    values = [int(m.value) for m in at.metric]
+    labels = [m.label for m in at.metric]
+    assert labels == [status_label(s) for s in COUNT_COLUMNS] * len(TIERS)
+    return pd.DataFrame(
+        [values[i : i + 5] for i in range(0, 15, 5)], index=TIERS, columns=COUNT_COLUMNS
+    )
+
+
+# --- The dashboard ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.MANAGEMENT_TEAM, Role.COUNCILLOR])
+def test_dashboard_counts_match_the_rating_engine(
+    users: dict, demo_engine: Engine, role: Role
+) -> None:
+    user = users[role]
+    at = run(user.email)
+    assert not at.exception
+    latest = queries.latest_reported_month(demo_engine)
+    assert at.query_params["period"] == latest  # the default: the latest reported month
+    assert titles(at) == [f"ME2E dashboard: {latest}"]
+    expected = expected_counts(demo_engine, latest, user.clearance.value)
+    pd.testing.assert_frame_equal(shown_counts(at), expected, check_dtype=False, check_names=False)
+
+
+def test_dashboard_deltas_compare_each_measure_with_its_previous_period(
+    demo_db: str, demo_engine: Engine
+) -> None:
+    at = run(period="2016-08")  # only monthly measures are due in August
+    now = queries.status(demo_engine, period="2016-08", clearance=CLEARED)
+    before = queries.status(demo_engine, period="2016-07", clearance=CLEARED)
+    before = before[before["code"].isin(now["code"])]
+    change = expected_counts_of(now) - expected_counts_of(before)
+    deltas = [int(m.proto.delta) for m in at.metric]
+    shown = pd.DataFrame(
+        [deltas[i : i + 5] for i in range(0, 15, 5)], index=TIERS, columns=COUNT_COLUMNS
+    )
+    pd.testing.assert_frame_equal(shown, change, check_dtype=False, check_names=False)
+    # more Red is bad news (red), fewer is good news (green); more Green is good news
+    colours = {0: "red", 1: "green", 2: "gray"}
+    for metric, (tier, status) in zip(
+        at.metric, [(t, s) for t in TIERS for s in COUNT_COLUMNS], strict=True
+    ):
+        delta = int(metric.proto.delta)
+        if delta == 0 or status == "Data only":
+            continue
+        bad = status in ("Red", "Amber", "Missing")
+        expected = "red" if (delta > 0) == bad else "green"
+        assert colours[metric.proto.color] == expected, (tier, status, delta)
+
+
+def expected_counts_of(status: pd.DataFrame) -> pd.DataFrame:
+    rag = status["rag"].replace("Overdue", "Missing")
+    table = pd.crosstab(status["tier"], rag).reindex(index=TIERS, columns=COUNT_COLUMNS)
+    return table.fillna(0).astype(int)
+
+
+def test_exceptions_are_red_and_amber_by_risk_with_travel_and_forecast(
+    demo_db: str, demo_engine: Engine
+) -> None:
+    at = run(period="2017-03")
+    table = next(frame.value for frame in at.dataframe if "Signal" in frame.value.columns)
+    status = queries.status(demo_engine, period="2017-03", clearance=CLEARED)
+    exceptions = status[status["rag"].isin(["Red", "Amber"])]
+    assert set(table["code"]) == set(exceptions["code"])
+    risk = table["Risk"].str.extract(r"\((\d+)\)")[0].astype(int)
+    assert risk.is_monotonic_decreasing
+    assert table["Status"].isin(["✖ Red", "◆ Amber"]).all()
+    assert table["Travel"].str.match(r"^(▲ Improving|▼ Worsening|► Stable|– No comparison)$").all()
+    columns = list(table.columns)
+    assert columns.index("Forecast") == columns.index("Status") + 1  # side by side
+
+
+def test_every_month_of_the_demo_renders_the_dashboard(demo_db: str, demo_engine: Engine) -> None:
+    months = lineofsight.period_options(demo_engine)
+    assert len(months) == 24
+    at = run()
+    for month in months:
+        at.sidebar.selectbox(key="period").set_value(month).run()
+        assert not at.exception, month
+        assert titles(at) == [f"ME2E dashboard: {month}"]
+        assert at.query_params["period"] == month
+
+
+def test_a_warm_rerun_reads_only_the_data_version(demo_db: str) -> None:
+    from pages import _ui
+
+    at = run(period="2016-09")
+    at.sidebar.selectbox(key="period").set_value("2016-10").run()
+    statements: list[str] = []
+    engine = _ui.engine()
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        at.sidebar.selectbox(key="period").set_value("2016-09").run()  # back to a cached month
+        assert not at.exception
+        at.run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements  # one data-version read per run
+    assert all("data_version" in s for s in statements)
+
+
+# --- Drilling down and back up ----------------------------------------------------------------
+
+
+def test_selecting_a_priority_and_then_a_metric_reaches_the_metric_page(
+    demo_db: str, demo_engine: Engine
+) -> None:
+    at = run(period="2016-03")
+    priorities = next(f for f in at.dataframe if f.key == "priorities").value
+    first = priorities.iloc[0]
+    at.session_state["priorities"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert titles(at) == [first["Name"]]
+    assert at.query_params["priority"] == first["code"]
+    own = next(f for f in at.dataframe if f.key == "own").value
+    code = own["code"].iloc[0]
+    at.session_state["own"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.query_params["metric"] == code and at.query_params["period"] == "2016-03"
+    row = queries.status(demo_engine, period="2016-03", clearance=CLEARED).set_index("code")
+    row = row.loc[code]
+    assert titles(at) == [f"{code}: {row['title']}"]
+    shown = {m.label: m.value for m in at.metric}
+    value = row["ytd"] if row["rated_on"] == "ytd" else row["actual"]
+    label = "Year to date" if row["rated_on"] == "ytd" else "Actual"
+    assert shown[label] == format_value(value, row["unit"], row["decimals"])
+    text = everything_shown(at)
+    assert status_label(row["rag"]) in text
+    assert unescape(text).count(row["explanation"]) >= 1
+    # and back up: the breadcrumb links the priority it came from, keeping the month
+    links = {(p.value, p.proto.query_string) for p in at.get("page_link")}
+    assert (first["Name"], f"priority={first['code']}&period=2016-03") in {
+        (unescape(label), query) for label, query in links
+    }
+
+
+def test_selecting_a_segment_of_the_line_of_sight_opens_its_page(demo_db: str) -> None:
+    at = run(period="2016-03")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    trace = spec["data"][0]
+    assert trace["type"] == "sunburst"
+    team = next(i for i in trace["ids"] if "|T:" in i and "|M:" not in i)
+    at.session_state["line_of_sight"] = {
+        "selection": {"points": [{"id": team}], "point_indices": [], "box": [], "lasso": []}
+    }
+    at.run()
+    assert not at.exception
+    assert at.query_params["team"] == team.rpartition("|T:")[2]
+    assert len(at.get("page_link")) >= 2  # dashboard › service
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "title"),
+    [
+        ("priority", "homes-good-homes-for-everyone", "Homes: good homes for everyone"),
+        ("initiative", "income-generation", "Income generation"),
+        ("service", "housing", "Housing"),
+        ("team", "environmental-services/waste-and-street-scene", "Waste and Street Scene"),
+        ("metric", "CP03", "CP03: Fly-tipping incidents cleared within two working days"),
+    ],
+)
+def test_a_deep_link_opens_the_same_view(demo_db: str, kind: str, code: str, title: str) -> None:
+    at = run(**{kind: code, "period": "2016-03"})
+    assert not at.exception
+    assert titles(at) == [title]
+    assert at.query_params[kind] == code and at.query_params["period"] == "2016-03"
+    assert not errors(at)
+
+
+INDEX_TITLES = {
+    "priority": "Priorities",
+    "initiative": "ME2E initiatives",
+    "service": "Services",
+    "team": "Teams",
+    "metric": "Measures",
+}
+
+
+@pytest.mark.parametrize("kind", list(INDEX_TITLES))
+def test_a_page_without_a_code_lists_everything_to_choose_from(demo_db: str, kind: str) -> None:
+    at = run(period="2016-03")
+    at.switch_page(f"pages/{kind}.py").run()
+    assert not at.exception
+    assert titles(at) == [INDEX_TITLES[kind]]
+    listed = next(f for f in at.dataframe if f.key == "index").value
+    assert len(listed)
+    at.session_state["index"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.query_params[kind] == listed["code"].iloc[0]
+    assert titles(at) != [INDEX_TITLES[kind]]
+
+
+@pytest.mark.parametrize("kind", list(INDEX_TITLES))
+def test_an_unknown_code_in_a_link_says_so(demo_db: str, kind: str) -> None:
+    at = run(**{kind: "NO-SUCH-CODE"})
+    assert not at.exception
+    word = {"initiative": "ME2E initiative"}.get(kind, kind)
+    assert errors(at) == [f"There is no {word} NO-SUCH-CODE."]
+    assert titles(at) == [INDEX_TITLES[kind]]  # and the list to choose from instead
+
+
+def test_a_sensitive_code_reads_exactly_like_an_unknown_one(
+    users: dict, sensitive: dict[str, str]
+) -> None:
+    councillor = users[Role.COUNCILLOR]
+    assert councillor.clearance != CLEARED
+    code, title = next(iter(sensitive.items()))
+    secret = run(councillor.email, metric=code, period="2016-03")
+    unknown = run(councillor.email, metric="ZZ-99", period="2016-03")
+    assert not secret.exception
+    assert errors(secret) == [f"There is no metric {code}."]
+    shown = unescape(everything_shown(secret)).replace(code, "ZZ-99")
+    assert shown == unescape(everything_shown(unknown))
+    assert title not in everything_shown(secret)
+    # a cleared director sees it
+    director = run(users[Role.MANAGEMENT_TEAM].email, metric=code, period="2016-03")
+    assert titles(director) == [f"{code}: {title}"]
+
+
+def test_an_official_user_never_receives_a_sensitive_measure(
+    users: dict, sensitive: dict[str, str], demo_engine: Engine
+) -> None:
+    councillor = users[Role.COUNCILLOR].email
+    catalogue = lineofsight.catalogue(demo_engine, CLEARED).set_index("code")
+    teams = catalogue.loc[list(sensitive), "team_code"].dropna().unique()
+    views = [run(councillor, period="2017-03")]
+    views += [run(councillor, team=team, period="2017-03") for team in teams]
+    views += [
+        run(councillor, metric=m)
+        for m in catalogue.index[catalogue["aligned_to"].notna()]
+        if catalogue.loc[m, "aligned_to"] in sensitive
+    ][:2]
+    for at in views:
+        assert not at.exception
+        text = unescape(everything_shown(at))
+        for code, title in sensitive.items():
+            assert not re.search(rf"\b{re.escape(code)}\b", text), code
+            assert title not in text
+
+
+# --- Every page, every role -------------------------------------------------------------------
+
+
+PAGE_LINKS = {
+    "dashboard": {},
+    "priority": {"priority": "places-a-clean-safe-borough"},
+    "initiative": {"initiative": "channel-shift-digital-by-default"},
+    "service": {"service": "communications"},
+    "team": {"team": "communications/information-management"},
+    "metric": {"metric": "SS-COM-01"},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_opens_every_page(users: dict, role: Role) -> None:
+    for page, params in PAGE_LINKS.items():
+        at = run(users[role].email, period="2016-12", **params)
+        assert not at.exception, (role, page)
+        assert not errors(at), (role, page)
+        assert at.title, (role, page)
+
+
+@pytest.mark.parametrize("period", ["2015-04", "2016-03", "2017-03"])
+def test_drill_down_pages_render_at_the_ends_of_the_data(demo_db: str, period: str) -> None:
+    for page, params in PAGE_LINKS.items():
+        at = run(period=period, **params)
+        assert not at.exception, (page, period)
+
+
+def test_the_metric_page_shows_history_definition_and_audit(demo_db: str) -> None:
+    at = run(metric="CP03", period="2016-09")
+    tabs = {tab.label: tab for tab in at.tabs}
+    frames = {
+        "periods": tabs["Periods"].dataframe[0].value,
+        "definition": tabs["Definition and alignment"].dataframe[0].value,
+        "audit": tabs["Audit trail"].dataframe[0].value,
+    }
+    assert frames["periods"]["Period"].iloc[0] == "2016-09"  # newest first, none after the month
+    assert len(frames["periods"]) == 18
+    assert {"Actual", "Target", "Year to date", "Status", "Commentary"} <= set(frames["periods"])
+    assert {"Corrective action", "Approval"} <= set(frames["periods"])
+    fields = dict(zip(frames["definition"]["Field"], frames["definition"]["Value"], strict=True))
+    assert fields["Polarity"].startswith("higher")
+    assert fields["Frequency"] == "monthly"
+    assert fields["Protective marking"] == "NOT PROTECTIVELY MARKED"
+    assert (frames["audit"]["Period"] == "template").any()
+    names = [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
+    trend = {t.get("name") for t in names[0]}
+    assert {"Target", "Tolerance band (Amber)", "Last year"} <= trend
+    assert {"Upper process limit", "Lower process limit", "Mean"} <= {
+        t.get("name") for t in names[1]
+    }
+
+
+def test_a_link_with_an_unknown_period_is_flagged_and_falls_back(
+    demo_db: str, demo_engine: Engine
+) -> None:
+    at = run(period="1999-01")
+    assert not at.exception
+    assert [unescape(w.value) for w in at.sidebar.warning if "period" in w.value] == [
+        "There is no data for period 1999-01."
+    ]
+    assert at.query_params["period"] == queries.latest_reported_month(demo_engine)
+
+
+# --- Identity ---------------------------------------------------------------------------------
+
+
+def test_demo_mode_says_so_in_the_sidebar_and_on_the_page(demo_db: str) -> None:
+    at = run()
+    assert any(w.value.startswith("DEMO MODE") for w in at.sidebar.warning)
+    assert any(w.value.startswith("DEMO:") for w in at.main.warning)
+    assert at.sidebar.selectbox(key="persona").value.startswith("director@")
+
+
+@pytest.fixture
+def single_sign_on(demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app configured for single sign-on instead of the demo personas."""
+    from metrics.config import settings
+
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(text.replace('mode = "demo"', 'mode = "oidc"'), encoding="utf-8")
+    monkeypatch.setenv("SCORECARD_CONFIG", str(config))
+    settings.cache_clear()
+    assert settings().identity_mode == "oidc"
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ({"is_logged_in": False}, "info: Sign in"),
+        ({"is_logged_in": True, "email": "stranger@example.com"}, "error: You are not registered"),
+        ({"is_logged_in": True, "email": "Director@demo.melburyvale.gov.uk"}, "title: ME2E"),
+    ],
+)
+def test_single_sign_on_plugs_into_the_same_seam(
+    single_sign_on: None, user: dict, expected: str
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = user
+    at.run()
+    assert not at.exception
+    kind, _, start = expected.partition(": ")
+    assert any(unescape(e.value).startswith(start) for e in getattr(at, kind)), expected
+    assert not any(w.value.startswith("DEMO") for w in at.warning)
+
+
+def test_pages_never_hand_text_to_raw_html() -> None:
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        source = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in source, path
+        assert "st.html" not in source, path
