@@ -12,7 +12,7 @@ run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: install-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

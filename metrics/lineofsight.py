@@ -546,6 +546,7 @@ class LevelView:
     children: pd.DataFrame  # the levels under it (or the priorities it serves), rolled up
     children_kind: str = ""
     notes: list[str] = field(default_factory=list)
+    teams: pd.DataFrame = field(default_factory=pd.DataFrame)  # teams behind it, worst first
 
 
 def _rollup_one(rows: pd.DataFrame, rules: RatingDefaults) -> tuple[str, dict[str, int]]:
@@ -569,6 +570,15 @@ def rollup_table(
     table["Status"] = table["status"].map(status_label)
     table = table.rename(columns={by: "code"})
     return table[["code", label, "Status", *COUNT_COLUMNS]]
+
+
+def teams_behind(rows: pd.DataFrame, where: Structure, rules: RatingDefaults) -> pd.DataFrame:
+    """The teams whose measures make a level's status, rolled up, most Red then Amber first:
+    who to ask about a red priority."""
+    table = rollup_table(rows, "team_code", where.options("team"), rules, "Name")
+    return table.assign(kind="team").sort_values(
+        ["Red", "Amber", "Name"], ascending=[False, False, True], ignore_index=True
+    )
 
 
 def priority_view(
@@ -627,6 +637,7 @@ def priority_view(
             ignore_index=True,
         ),
         children_kind="initiative or service",
+        teams=teams_behind(mine, where, rules),
     )
 
 
@@ -660,6 +671,7 @@ def initiative_view(
         .rename(columns={"Service": "Name"})
         .assign(kind="service"),
         children_kind="service",
+        teams=teams_behind(pd.concat([own, below]), where, rules),
     )
 
 

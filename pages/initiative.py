@@ -21,5 +21,8 @@ ui.metric_table(view.metrics, key="own", empty="No measure of this initiative is
 st.subheader("Services contributing")
 ui.level_table(view.children, key="children", empty="No service measure is aligned to it.")
 
+st.subheader("Teams behind it, most Red first")
+ui.level_table(view.teams, key="teams", empty="No team has a measure due this month.")
+
 st.subheader("Measures aligned to it from below")
 ui.metric_table(view.aligned, key="aligned", empty="No aligned measure is due this month.")

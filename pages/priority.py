@@ -21,5 +21,8 @@ ui.metric_table(view.metrics, key="own", empty="No Corporate Plan measure of thi
 st.subheader("Initiatives and services that deliver it")
 ui.level_table(view.children, key="children", empty="Nothing is aligned to this priority yet.")
 
+st.subheader("Teams behind it, most Red first")
+ui.level_table(view.teams, key="teams", empty="No team has a measure due this month.")
+
 st.subheader("Measures aligned to it from below")
 ui.metric_table(view.aligned, key="aligned", empty="No aligned measure is due this month.")

@@ -314,3 +314,19 @@ def test_latest_commentary_falls_back_to_the_most_recent_of_the_past_year(
         before = history[(history["period"] < row["period"]) & (history["commentary"] != "")]
         assert said_in == before["period"].iloc[-1] and said == before["commentary"].iloc[-1]
         break
+
+
+def test_a_priority_names_the_teams_behind_its_status_worst_first(demo_engine) -> None:
+    rules = RatingDefaults()
+    cleared = "OFFICIAL-SENSITIVE"
+    status = queries.status(demo_engine, period="2017-03", clearance=cleared)
+    where = los.structure(demo_engine)
+    served = los.priorities_served(los.catalogue(demo_engine, cleared), where.delivers)
+    rows = los.placed(status, served)
+    for code in where.priorities["code"]:
+        view = los.priority_view(code, rows, where, rules)
+        teams = view.teams
+        assert teams["kind"].eq("team").all()
+        assert list(teams["Red"]) == sorted(teams["Red"], reverse=True)
+        mine = rows[rows["serves"] == code].drop_duplicates("code")
+        assert teams[COUNT_COLUMNS].to_numpy().sum() == len(mine[mine["team_code"].notna()])
