@@ -695,13 +695,6 @@ def service_view(
         if idle
         else []
     )
-    serves = rollup_table(
-        mine,
-        "serves",
-        {**where.options("priority"), UNALIGNED: UNALIGNED_LABEL},
-        rules,
-        "Priority",
-    )
     return LevelView(
         kind="service",
         code=code,
@@ -710,11 +703,20 @@ def service_view(
         counts=counts,
         path=[],
         metrics=_with_via(mine.drop_duplicates("code")),
-        aligned=serves.rename(columns={"Priority": "Name"}).assign(kind="priority"),
+        aligned=priorities_it_serves(mine, where, rules),
         children=teams.rename(columns={"Team": "Name"}).assign(kind="team"),
         children_kind="team",
         notes=notes,
     )
+
+
+def priorities_it_serves(
+    rows: pd.DataFrame, where: Structure, rules: RatingDefaults
+) -> pd.DataFrame:
+    """The priorities a service's or team's measures serve, rolled up: the way back up."""
+    names = {**where.options("priority"), UNALIGNED: UNALIGNED_LABEL}
+    served = rollup_table(rows, "serves", names, rules, "Name")
+    return served.assign(kind="priority")
 
 
 def team_view(
@@ -727,13 +729,6 @@ def team_view(
     service = str(team["service_code"].iloc[0])
     mine = rows[rows["team_code"] == code]
     status, counts = _rollup_one(mine, rules)
-    serves = rollup_table(
-        mine,
-        "serves",
-        {**where.options("priority"), UNALIGNED: UNALIGNED_LABEL},
-        rules,
-        "Priority",
-    )
     return LevelView(
         kind="team",
         code=code,
@@ -742,7 +737,7 @@ def team_view(
         counts=counts,
         path=[Crumb("service", service, where.name("service", service) or service)],
         metrics=_with_via(mine.drop_duplicates("code")),
-        aligned=serves.rename(columns={"Priority": "Name"}).assign(kind="priority"),
+        aligned=priorities_it_serves(mine, where, rules),
         children=pd.DataFrame(),
         children_kind="",
     )

@@ -195,24 +195,11 @@ def status(
 ) -> pd.DataFrame:
     """Every active metric due in the month, rated: RAG, direction, risk, forecast and why."""
     config = config or settings()
-    fy_start = config.financial_year_start_month
-    month = month_for(period, fy_start)
-    due = due_periods(
-        metric_frame(engine, clearance=clearance, tier=tier),
-        month,
-        fy_start,
-        config.entry_deadline_working_days,
+    due, values = _due_with_values(
+        engine, period, clearance=clearance, tier=tier, years_back=HISTORY_YEARS, config=config
     )
     if due.empty:
         return _empty_status()
-    year = periods.year_period(int(month.fiscal_year[:4]), fy_start)
-    values = value_frame(
-        engine,
-        due["metric_id"].tolist(),
-        first_end=year.start - timedelta(days=366 * HISTORY_YEARS),
-        last_end=year.end,
-    )
-    values["position"] = _position(values, due, fy_start)
     frame = _attach_values(due, values)
     frame = frame.join(_year_to_date(due, values), on="metric_id")
     frame = frame.join(_forecast(due, values), on="metric_id")
@@ -221,6 +208,39 @@ def status(
     return (
         rated.sort_values(["tier_order", "code"]).drop(columns="tier_order").reset_index(drop=True)
     )
+
+
+def _due_with_values(
+    engine: Engine,
+    period: str,
+    *,
+    clearance: str,
+    config: Settings,
+    years_back: int,
+    tier: str | None = None,
+    codes: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The metrics due in the month and their values from `years_back` years before its
+    financial year to the year's end, each value placed in its year (`position`)."""
+    fy_start = config.financial_year_start_month
+    month = month_for(period, fy_start)
+    due = due_periods(
+        metric_frame(engine, clearance=clearance, tier=tier, codes=codes),
+        month,
+        fy_start,
+        config.entry_deadline_working_days,
+    )
+    if due.empty:
+        return due, pd.DataFrame()
+    year = periods.year_period(int(month.fiscal_year[:4]), fy_start)
+    values = value_frame(
+        engine,
+        due["metric_id"].tolist(),
+        first_end=year.start - timedelta(days=366 * years_back),
+        last_end=year.end,
+    )
+    values["position"] = _position(values, due, fy_start)
+    return due, values
 
 
 def _empty_status() -> pd.DataFrame:
@@ -448,19 +468,11 @@ def rag_in(
     Columns: code, period, rag.
     """
     config = config or settings()
-    fy_start = config.financial_year_start_month
-    month = month_for(period, fy_start)
-    due = due_periods(
-        metric_frame(engine, clearance=clearance, codes=codes),
-        month,
-        fy_start,
-        config.entry_deadline_working_days,
+    due, values = _due_with_values(
+        engine, period, clearance=clearance, codes=codes, years_back=0, config=config
     )
     if due.empty:
         return pd.DataFrame(columns=["code", "period", "rag"])
-    year = periods.year_period(int(month.fiscal_year[:4]), fy_start)
-    values = value_frame(engine, due["metric_id"].tolist(), first_end=year.start, last_end=year.end)
-    values["position"] = _position(values, due, fy_start)
     frame = _attach_values(due, values)
     frame = frame.join(_year_to_date(due, values), on="metric_id")
     frame = frame.assign(forecast=np.nan, forecast_target=np.nan, forecast_target_upper=np.nan)
