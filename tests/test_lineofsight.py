@@ -330,3 +330,51 @@ def test_a_priority_names_the_teams_behind_its_status_worst_first(demo_engine) -
         assert list(teams["Red"]) == sorted(teams["Red"], reverse=True)
         mine = rows[rows["serves"] == code].drop_duplicates("code")
         assert teams[COUNT_COLUMNS].to_numpy().sum() == len(mine[mine["team_code"].notna()])
+
+
+@pytest.fixture(scope="module")
+def demo_sweep(demo_database: str):
+    """The demo council's structure, catalogue and every month, read once for the sweeps."""
+    from metrics import store
+
+    engine = store.make_engine(demo_database)
+    cleared = "OFFICIAL-SENSITIVE"
+    catalogue = los.catalogue(engine, cleared)
+    where = los.structure(engine)
+    served = los.priorities_served(catalogue, where.delivers)
+    yield engine, cleared, catalogue, where, served, los.period_options(engine)
+    engine.dispose()
+
+
+DEMO_MONTHS = [f"{year}-{month:02d}" for year in (2015, 2016) for month in range(4, 13)] + [
+    f"{year}-{month:02d}" for year in (2016, 2017) for month in range(1, 4)
+]
+
+
+@pytest.mark.parametrize("month", DEMO_MONTHS)
+def test_every_level_builds_for_every_month_of_the_demo(demo_sweep, month: str) -> None:
+    engine, cleared, _, where, served, months = demo_sweep
+    assert month in months
+    rules = RatingDefaults()
+    views = {
+        "priority": los.priority_view,
+        "initiative": los.initiative_view,
+        "service": los.service_view,
+        "team": los.team_view,
+    }
+    rows = los.placed(queries.status(engine, period=month, clearance=cleared), served)
+    for kind, view in views.items():
+        for code in where.options(kind):
+            built = view(code, rows, where, rules)
+            assert built is not None, (kind, code)
+            assert built.status in {*COUNT_COLUMNS, "Missing", ""}, (kind, code)
+
+
+def test_every_measure_page_builds_at_the_start_middle_and_end_of_the_demo(demo_sweep) -> None:
+    engine, cleared, catalogue, where, served, months = demo_sweep
+    rules = RatingDefaults()
+    for code in catalogue["code"]:
+        history = queries.metric_history(engine, code=code, clearance=cleared)
+        for month in (months[0], months[len(months) // 2], months[-1]):
+            view = los.metric_view(code, history, catalogue, served, where, month, rules=rules)
+            assert view is not None, (code, month)
