@@ -12,6 +12,7 @@ which should touch the database once (the data version).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import statistics
@@ -31,6 +32,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from metrics import demo, store  # noqa: E402
 from metrics.config import settings  # noqa: E402
 from metrics.models import Metric, PeriodValue  # noqa: E402
+
+logging.disable(logging.WARNING)  # bare-mode warnings from every AppTest run bury the figures
 
 APP = str(ROOT / "app.py")
 PERIOD, OTHER = "2017-03", "2017-02"
