@@ -118,12 +118,18 @@ def _status(args: argparse.Namespace) -> int:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         with pd.option_context("display.max_colwidth", 120, "display.width", 400):
-            print(table.to_string(index=False) if len(table) else "No metrics are due.")
+            print(
+                table.to_string(index=False)
+                if len(table)
+                else f"No metric is due in {args.period}."
+            )
     return 0
 
 
 def status_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The status columns, numbers rounded to each metric's decimals."""
+    if frame.empty:
+        return pd.DataFrame(columns=queries.STATUS_COLUMNS)
     table = frame[queries.STATUS_COLUMNS].copy()
     for column in NUMBER_COLUMNS:
         table[column] = [

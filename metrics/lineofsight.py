@@ -54,25 +54,24 @@ class Structure:
     services: pd.DataFrame  # code, name
     teams: pd.DataFrame  # code, name, service_code
 
-    def name(self, kind: str, code: str) -> str | None:
-        """The name of a priority, initiative, service or team; None for an unknown code."""
-        table = {
+    def table(self, kind: str) -> pd.DataFrame:
+        """The rows of one kind: priority, initiative, service or team."""
+        return {
             "priority": self.priorities,
             "initiative": self.initiatives,
             "service": self.services,
             "team": self.teams,
         }[kind]
+
+    def name(self, kind: str, code: str) -> str | None:
+        """The name of a priority, initiative, service or team; None for an unknown code."""
+        table = self.table(kind)
         found = table.loc[table["code"] == code, "name"]
         return None if found.empty else str(found.iloc[0])
 
     def options(self, kind: str) -> dict[str, str]:
         """Code → name of every item of a kind, in display order."""
-        table = {
-            "priority": self.priorities,
-            "initiative": self.initiatives,
-            "service": self.services,
-            "team": self.teams,
-        }[kind]
+        table = self.table(kind)
         if kind == "team":
             names = table["code"].map(self.team_label)
             return dict(zip(table["code"], names, strict=True))

@@ -183,3 +183,11 @@ def test_demo_council_survives_export_import_export_unchanged(
 
     assert cells(first) == cells(second)
     assert len(cells(first)["Values"]) > 2000
+
+
+def test_status_on_an_empty_database_says_nothing_is_due(
+    database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "status", "--period", "2016-03") == (0, "No metric is due in 2016-03.\n", "")
+    code, out, _ = run(capsys, "status", "--period", "2016-03", "--format", "csv")
+    assert (code, out) == (0, ",".join(STATUS_HEADER) + "\n")
