@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, exc, func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from metrics import config, store
 from metrics.models import AuditLog, DataVersion, Metric, Priority
@@ -100,3 +102,11 @@ def test_shipped_config_matches_the_documented_defaults() -> None:
     assert shipped.rating.stable_threshold_percent == 1.0
     assert shipped.entry_deadline_working_days == 10
     assert shipped.identity_mode == "demo"
+
+
+def test_migrations_build_exactly_the_schema_the_models_describe(engine: Engine) -> None:
+    """A model changed without a migration would leave a council's database behind the code."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
