@@ -53,8 +53,10 @@ def visible_markings(clearance: str) -> list[str]:
 
 
 def effective_marking(marking: str | None) -> str:
-    """A measure with no marking is treated as OFFICIAL."""
-    return marking if marking in set(Marking) else Marking.OFFICIAL.value
+    """No marking is OFFICIAL; a marking the app does not know is OFFICIAL-SENSITIVE."""
+    if not marking:
+        return Marking.OFFICIAL.value
+    return marking if marking in set(Marking) else Marking.OFFICIAL_SENSITIVE.value
 
 
 def load_user(engine: Engine, email: str) -> CurrentUser | None:
@@ -63,6 +65,8 @@ def load_user(engine: Engine, email: str) -> CurrentUser | None:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None or not user.active:
             return None
+        if user.role not in set(Role) or user.clearance not in set(Marking):
+            return None  # a mistyped role or clearance grants nothing rather than crashing
         services = session.exec(
             select(Service.name)
             .join(UserService, UserService.service_id == Service.id)
@@ -93,4 +97,5 @@ def require_edit(user: CurrentUser, *, service: str | None, marking: str) -> Non
     if user.role is not Role.SERVICE_MANAGER:
         raise AccessDenied(f"A {user.role.value} may not change performance data.")
     if service not in user.services:
-        raise AccessDenied(f"You may only enter values for {', '.join(sorted(user.services))}.")
+        own = ", ".join(sorted(user.services)) or "no service yet (ask an administrator)"
+        raise AccessDenied(f"You may only enter values for {own}.")

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import Engine
 
 from metrics import demo, queries, store, workbook
 from metrics.config import settings
@@ -16,8 +17,21 @@ from metrics.inert import inert
 from metrics.vocab import Marking, Tier
 
 NUMBER_COLUMNS = ["actual", "target", "ytd", "forecast"]
+
+
+class NotInitialised(RuntimeError):
+    """The database has no schema yet; `init` creates it."""
+
+
 # Refused input: reported in one message with exit code 1, never as a traceback.
-REFUSALS = (queries.UnknownPeriod, workbook.WorkbookError, demo.DemoError, FileNotFoundError)
+REFUSALS = (
+    queries.UnknownPeriod,
+    workbook.WorkbookError,
+    demo.DemoError,
+    store.ConflictError,
+    NotInitialised,
+    OSError,  # a missing file, a folder given as a file, a full disk
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     return store.make_engine(settings().database_url)
+
+
+def _initialised() -> Engine:
+    """The engine, if its database has a schema; a mistyped URL must not become a new database."""
+    engine = _engine()
+    if store.schema_revision(engine) is None:
+        raise NotInitialised(
+            f"the database at {engine.url.render_as_string(hide_password=True)} has no schema: "
+            "run `python -m metrics init` first"
+        )
+    return engine
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -93,15 +118,14 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    engine = _engine()
-    store.upgrade(engine)
+    engine = _initialised()
     result = workbook.import_workbook(engine, args.file, actor=args.actor)
     print(f"Imported {args.file}: {result}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    workbook.export_workbook(_engine(), args.file)
+    workbook.export_workbook(_initialised(), args.file)
     print(f"Database written to {args.file}.")
     return 0
 
@@ -109,7 +133,11 @@ def _export(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     clearance = Marking.OFFICIAL_SENSITIVE if args.include_sensitive else Marking.OFFICIAL
     frame = queries.status(
-        _engine(), period=args.period, clearance=clearance.value, tier=args.tier, today=args.today
+        _initialised(),
+        period=args.period,
+        clearance=clearance.value,
+        tier=args.tier,
+        today=args.today,
     )
     table = status_table(frame)
     if args.format == "csv":

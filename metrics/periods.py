@@ -85,6 +85,14 @@ def year_period(start_year: int, fy_start: int = 4) -> Period:
     )
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9998  # beyond these, dates overflow; no council reports there
+
+
+def _check_year(year: int, text: object) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(f"'{text}' is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+
+
 def _check_year_pair(first: int, second: int, text: str) -> None:
     if (first + 1) % 100 != second:
         raise PeriodError(f"'{text}' is not a financial year: {second:02d} should follow {first}")
@@ -96,18 +104,21 @@ def parse(value: object, fy_start: int = 4) -> Period:
     A date stands for the month it falls in.
     """
     if isinstance(value, datetime | date):
+        _check_year(value.year, value)
         return month_period(value.year, value.month, fy_start)
     text = str(value).strip() if value is not None else ""
     if not text:
         raise PeriodError("the period is blank")
     if match := QUARTER_RE.match(text):
         first, second, quarter = (int(g) for g in match.groups())
+        _check_year(first, text)
         _check_year_pair(first, second, text)
         if not 1 <= quarter <= 4:
             raise PeriodError(f"'{text}' has no quarter {quarter}: quarters run Q1 to Q4")
         return quarter_period(first, quarter, fy_start)
     if match := MONTH_RE.match(text):
         first, second = (int(g) for g in match.groups())
+        _check_year(first, text)
         # `2011-12` reads as both December 2011 and the year 2011-12: a month wins here, and
         # `parse_for(..., "annual")` reads it as a year for an annual metric.
         if 1 <= second <= 12:
@@ -120,6 +131,7 @@ def parse(value: object, fy_start: int = 4) -> Period:
         )
     if match := ISO_DATE_RE.match(text):
         year, month, day = (int(g) for g in match.groups())
+        _check_year(year, text)
         try:
             date(year, month, day)
         except ValueError as error:
@@ -138,13 +150,18 @@ def parse_for(value: object, frequency: Frequency | str, fy_start: int = 4) -> P
     if frequency is Frequency.ANNUAL and (match := MONTH_RE.match(text)):
         first, second = (int(g) for g in match.groups())
         if (first + 1) % 100 == second:
+            _check_year(first, text)
             return year_period(first, fy_start)
     period = parse(value, fy_start)
     if period.frequency is not frequency:
         raise PeriodError(
-            f"'{value}' is a {period.frequency.value} period but the metric is {frequency.value}"
+            f"'{value}' is {_a(period.frequency.value)} period but the metric is {frequency.value}"
         )
     return period
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def quarter_of(month: Period, fy_start: int = 4) -> Period:

@@ -191,3 +191,33 @@ def test_status_on_an_empty_database_says_nothing_is_due(
     assert run(capsys, "status", "--period", "2016-03") == (0, "No metric is due in 2016-03.\n", "")
     code, out, _ = run(capsys, "status", "--period", "2016-03", "--format", "csv")
     assert (code, out) == (0, ",".join(STATUS_HEADER) + "\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("status", "--period", "2016-03"),
+        ("export-workbook", "out.xlsx"),
+        ("import", "in.xlsx"),
+    ],
+)
+def test_commands_on_a_database_without_a_schema_say_run_init_first(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+) -> None:
+    monkeypatch.setenv("SCORECARD_DATABASE_URL", f"sqlite:///{tmp_path}/typo.db")
+    config.settings.cache_clear()
+    code, out, err = run(capsys, *argv)
+    config.settings.cache_clear()
+    assert code == 1 and not out
+    assert "has no schema: run `python -m metrics init` first" in err
+
+
+def test_export_to_a_folder_is_refused_with_a_message(
+    demo_database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "export-workbook", str(tmp_path))
+    assert code == 1
+    assert err.startswith("error: ")

@@ -70,6 +70,10 @@ def test_parse_reads_every_label_form(text, label, frequency, start, end, fiscal
         ("abc", "use a month like 2015-04"),  # not a period
         ("April 2015", "use a month like 2015-04"),  # words are not read
         ("2015-02-30", "not a real date"),  # an ISO date that does not exist
+        ("0000-01", "outside the years 1900 to 9998"),  # year 0 would overflow a date
+        ("9999-12", "outside the years 1900 to 9998"),  # its month end is in year 10000
+        ("9999-00 Q4", "outside the years 1900 to 9998"),  # a quarter out there too
+        ("1899-12-31", "outside the years 1900 to 9998"),  # an ISO date before the range
     ],
 )
 def test_parse_refuses_bad_labels_with_a_clear_message(text, message) -> None:

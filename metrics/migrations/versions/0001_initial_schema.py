@@ -204,6 +204,8 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     _make_audit_log_append_only()
+    # Seeded here so two first writes cannot race to insert the counter's only row.
+    op.execute("INSERT INTO data_version (id, version) VALUES (1, 0)")
 
 
 def downgrade() -> None:
