@@ -19,6 +19,7 @@ from its own seeded generator, so the same rows come back on every run and on ev
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import zlib
@@ -31,15 +32,14 @@ from openpyxl import Workbook
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from metrics import periods, store
+from metrics import periods, store, workbook
 from metrics.config import PROJECT_ROOT
-from metrics.inert import inert
 from metrics.models import (
     Initiative,
-    InitiativePriority,
     Metric,
     Priority,
     Service,
+    Team,
     User,
     UserService,
 )
@@ -51,19 +51,9 @@ DEMO_SEED = 20160407  # the date of the Governance Committee report the framewor
 FIRST_YEAR, YEARS = 2015, 2
 EMAIL_DOMAIN = "demo.melburyvale.gov.uk"
 
-VALUE_COLUMNS = [
-    "Code",
-    "Period",
-    "Actual",
-    "Numerator",
-    "Denominator",
-    "Target",
-    "Target upper",
-    "Commentary",
-    "Corrective action",
-    "Approval",
-]
-NUMBER_COLUMNS = ["Actual", "Numerator", "Denominator", "Target", "Target upper"]
+# The Values sheet's headers and numeric columns, as the template import reads them.
+VALUE_COLUMNS = [column.name for column in workbook.VALUE_COLUMNS]
+NUMBER_COLUMNS = list(workbook.NUMBER_COLUMNS)
 METRIC_NUMBER_COLUMNS = ["Decimals", "Risk impact", "Baseline"]
 
 DEMO_USERS: list[dict[str, Any]] = [
@@ -765,14 +755,12 @@ def values_frame() -> pd.DataFrame:
 
 
 def _cell(value: Any) -> Any:
-    """Numbers as numbers (whole ones as int), text made inert, blanks as empty cells."""
+    """Blanks (and NaN) as empty cells, whole numbers as int, the rest as the export writes it."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, float | np.floating):
         return int(value) if float(value).is_integer() else float(value)
-    if isinstance(value, str):
-        return inert(value) if value else None
-    return value
+    return workbook.cell_value(value)
 
 
 def _metric_cell(column: str, text: str) -> Any:
@@ -802,46 +790,43 @@ def write_demo_workbook(path: Path) -> None:
     book.save(path)
 
 
+DEMO_REASON = "demo council"
+# Every kind of row the demo writes first-hand: any one held means the database is in use.
+EMPTY_TABLES = {
+    Metric: "metrics",
+    Priority: "priorities",
+    Initiative: "initiatives",
+    Service: "services",
+    Team: "teams",
+    User: "users",
+}
+
+
 def load_demo(engine: Engine, *, actor: str = "demo loader") -> None:
-    """Load the demo council into an empty database: the workbook import, then the users.
+    """Load the demo council into an empty database, all of it in one transaction or nothing.
 
-    Refuses if any metric is already held, so a council's own data is never mixed with it.
+    Refuses if any metric, priority, initiative, service, team or user is already held, so a
+    council's own data is never mixed with the demo's.
     """
-    with Session(engine) as session:
-        if session.exec(select(Metric.id).limit(1)).first() is not None:
-            raise DemoError(
-                "the database already holds metrics; the demo council loads only into an empty "
-                "database (remove the database file, or point SCORECARD_DATABASE_URL elsewhere)"
-            )
-    from metrics import workbook  # imported here: the status command does not need it
-
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, store.transaction(engine) as session:
+        _require_empty(session)
         path = Path(folder) / "melbury-vale-demo.xlsx"
         write_demo_workbook(path)
-        workbook.import_workbook(engine, path, actor=actor)
-    with store.transaction(engine) as session:
-        _describe_line_of_sight(session, actor)
+        workbook.import_workbook_in(session, path, actor=actor)
+        lines = workbook.line_of_sight(session, actor=actor, reason=DEMO_REASON)
+        _describe_line_of_sight(session, lines, actor)
         _create_users(session, actor)
         store.bump_data_version(session)
 
 
-def _slug(name: str) -> str:
-    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())[:40]
-
-
-def _find_or_create(
-    session: Session, model: type[Priority] | type[Initiative], name: str, actor: str
-) -> Any:
-    """The priority or initiative with this name; created, with a slug code, if it is new."""
-    row = session.exec(select(model).where(model.name == name)).first()
-    if row is None:
-        row = model(code=_slug(name), name=name)
-        session.add(row)
-        session.flush()
-        store.audit(
-            session, actor=actor, action="create", entity=model.__tablename__, entity_key=row.code
+def _require_empty(session: Session) -> None:
+    """DemoError unless every table the demo fills is empty."""
+    held = [noun for m, noun in EMPTY_TABLES.items() if session.exec(select(m).limit(1)).first()]
+    if held:
+        raise DemoError(
+            f"the database already holds {', '.join(held)}; the demo council loads only into an "
+            "empty database (remove the database file, or point SCORECARD_DATABASE_URL elsewhere)"
         )
-    return row
 
 
 def _set(session: Session, row: Any, field: str, value: Any, actor: str) -> None:
@@ -859,45 +844,27 @@ def _set(session: Session, row: Any, field: str, value: Any, actor: str) -> None
         field_name=field,
         old_value=old,
         new_value=value,
-        reason="demo council description",
+        reason=DEMO_REASON,
     )
 
 
-def _describe_line_of_sight(session: Session, actor: str) -> None:
+def _describe_line_of_sight(session: Session, lines: workbook.LineOfSight, actor: str) -> None:
     """Descriptions and plan order for priorities, descriptions and links for initiatives."""
-    priorities: dict[str, Priority] = {}
     for order, record in enumerate(priorities_frame().itertuples(index=False), start=1):
-        priority = _find_or_create(session, Priority, record.name, actor)
+        priority = lines.find(Priority, record.name)
         _set(session, priority, "description", record.description, actor)
         _set(session, priority, "sort_order", order, actor)
-        priorities[record.name] = priority
-    links = {
-        (link.initiative_id, link.priority_id) for link in session.exec(select(InitiativePriority))
-    }
     for record in initiatives_frame().itertuples(index=False):
-        initiative = _find_or_create(session, Initiative, record.name, actor)
+        initiative = lines.find(Initiative, record.name)
         _set(session, initiative, "description", record.description, actor)
         for name in initiative_priorities(record.priorities):
-            priority = priorities.get(name) or _find_or_create(session, Priority, name, actor)
-            if (initiative.id, priority.id) in links:
-                continue
-            session.add(InitiativePriority(initiative_id=initiative.id, priority_id=priority.id))
-            links.add((initiative.id, priority.id))
-            store.audit(
-                session,
-                actor=actor,
-                action="create",
-                entity="initiative_priority",
-                entity_key=f"{initiative.code}/{priority.code}",
-            )
+            lines.link(initiative, lines.find(Priority, name))
 
 
 def _create_users(session: Session, actor: str) -> None:
-    """One demo user per role; an e-mail already held is left as it is."""
+    """One demo user per role (the user table was found empty), each audited with its access."""
     services = {s.name: s for s in session.exec(select(Service))}
     for person in DEMO_USERS:
-        if session.exec(select(User).where(User.email == person["email"])).first() is not None:
-            continue
         user = User(
             email=person["email"],
             name=person["name"],
@@ -910,4 +877,13 @@ def _create_users(session: Session, actor: str) -> None:
             if name not in services:
                 raise DemoError(f"the demo user {person['email']} names an unknown service {name}")
             session.add(UserService(user_id=user.id, service_id=services[name].id))
-        store.audit(session, actor=actor, action="create", entity="user", entity_key=user.email)
+        access = {key: person[key] for key in ("role", "clearance", "services")}
+        store.audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="user",
+            entity_key=user.email,
+            new_value=json.dumps(access, sort_keys=True),
+            reason=DEMO_REASON,
+        )

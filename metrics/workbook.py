@@ -22,6 +22,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import unescape
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -53,6 +54,12 @@ NUMBER_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?$")
 # How far into a worksheet's XML to look for its <dimension>; Excel writes it near the top.
 DIMENSION_PEEK_BYTES = 64 * 1024
 DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*(\d*)(?::[A-Z]*(\d+))?"')
+# The largest size a number cell may have: far beyond any council's figures, and finite.
+MAX_MAGNITUDE = 1e15
+# A cell (<c r="B3" ...>) whose first child is a formula (<f>text</f>, or a shared <f .../>).
+FORMULA_XML_RE = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)<)'
+)
 LIMITS = {"code": 40, "title": 300, "name": 200, "source": 500, "long": 4000}
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
@@ -376,6 +383,7 @@ def _read(path: Path, limits: UploadLimits) -> tuple[dict[str, _Sheet], _Problem
     problems = _Problems()
     try:
         sheets = _read_sheets(book, limits, problems)
+        _find_formulas(path, book, sheets, problems)
     except Exception as error:
         raise _refusal(f"{path.name} cannot be read as an Excel workbook: {_why(error)}") from None
     finally:
@@ -444,6 +452,7 @@ def _fold(text: str) -> str:
 
 
 def _read_sheets(book: Any, limits: UploadLimits, problems: _Problems) -> dict[str, _Sheet]:
+    """Metrics and Values by column name; other sheets are never parsed into cells."""
     found = {_fold(sheet.title): sheet for sheet in book.worksheets}
     sheets: dict[str, _Sheet] = {}
     for name, columns in SHEETS.items():
@@ -452,15 +461,37 @@ def _read_sheets(book: Any, limits: UploadLimits, problems: _Problems) -> dict[s
             problems.add(Problem(name, None, None, f"the workbook has no '{name}' sheet"))
         elif (sheet := _read_sheet(source, columns, limits, problems)) is not None:
             sheets[name] = sheet
-    for other in found.values():  # a formula anywhere is refused, even on a sheet we ignore
-        _read_sheet(other, (), limits, problems)
     return sheets
 
 
-def _rows(source: Any, limits: UploadLimits, problems: _Problems) -> Iterator[tuple[int, tuple]]:
-    """Every row up to the cap; the declared size is ignored because it can lie."""
+def _find_formulas(path: Path, book: Any, sheets: dict[str, _Sheet], problems: _Problems) -> None:
+    """A formula anywhere, even on a sheet or in a column we ignore, found in the raw XML.
+
+    Scanning the XML costs nothing per empty cell, unlike openpyxl's rows, which a stray cell
+    at column XFD pads to 16,384 cells each.
+    """
+    names = {
+        sheet.title: {letter: name for name, letter in sheet.letters.items()}
+        for sheet in sheets.values()
+    }
+    with zipfile.ZipFile(path) as archive:
+        for source in book.worksheets:
+            # openpyxl keeps the sheet's part name privately; the zip was size-checked already.
+            xml = archive.read(source._worksheet_path.lstrip("/"))
+            for match in FORMULA_XML_RE.finditer(xml):
+                ref, text = match.group(1).decode(), unescape((match.group(2) or b"").decode())
+                letter, row = re.fullmatch(r"([A-Z]+)([0-9]+)", ref).groups()  # type: ignore[union-attr]
+                column = names.get(source.title, {}).get(letter)
+                reason = _formula_reason(f"={text}")
+                problems.add(Problem(source.title, int(row), column, reason, ref))
+
+
+def _rows(
+    source: Any, limits: UploadLimits, problems: _Problems, max_col: int
+) -> Iterator[tuple[int, tuple]]:
+    """Rows 2 on, up to the cap and to max_col; the declared size is ignored: it can lie."""
     source.reset_dimensions()
-    for number, cells in enumerate(source.iter_rows(), start=1):
+    for number, cells in enumerate(source.iter_rows(min_row=2, max_col=max_col), start=2):
         if number > limits.max_rows:
             reason = f"the sheet has more than {limits.max_rows:,} rows (the limit)"
             problems.add(Problem(source.title, None, None, reason))
@@ -472,19 +503,22 @@ def _read_sheet(
     source: Any, columns: tuple[Column, ...], limits: UploadLimits, problems: _Problems
 ) -> _Sheet | None:
     """A sheet's rows by column name, or None when its header lacks a required column."""
-    rows = _rows(source, limits, problems)
-    _, header = next(rows, (1, ()))
+    source.reset_dimensions()
+    header = next(source.iter_rows(max_row=1), ())
     by_index = _header(source.title, header, columns, problems)
     sheet = _Sheet(source.title, {name: get_column_letter(i + 1) for i, name in by_index.items()})
     missing = [c.name for c in columns if c.required and c.name not in sheet.letters]
     for name in missing:
         reason = f"the required column '{name}' is missing from the header row"
         problems.add(Problem(source.title, 1, name, reason))
-    for number, cells in rows:
+    if missing:
+        return None
+    # Only the recognised columns are read: a stray far-right cell cannot widen every row.
+    for number, cells in _rows(source, limits, problems, max(by_index) + 1):
         row = _Row(number, _row_cells(source.title, number, cells, by_index, problems))
         if row.cells:
             sheet.rows.append(row)
-    return None if missing or not columns else sheet
+    return sheet
 
 
 def _header(
@@ -498,7 +532,8 @@ def _header(
             continue
         ref = f"{get_column_letter(index + 1)}1"
         if _is_formula(cell):
-            problems.add(Problem(title, 1, None, _formula_reason(cell.value), ref))
+            if cell.data_type != "f":  # a real formula is reported by _find_formulas
+                problems.add(Problem(title, 1, None, _formula_reason(cell.value), ref))
             continue
         name = known.get(_fold(str(cell.value)))
         if name in by_index.values():
@@ -528,13 +563,13 @@ def _row_cells(
         if value is None:
             continue
         name = by_index.get(index)
-        if _is_formula(cell):
-            ref = f"{get_column_letter(index + 1)}{number}"
-            problems.add(Problem(title, number, name, _formula_reason(value), ref))
-            if name:
-                found[name] = _Cell(FORMULA)
-            continue
         if name is None:
+            continue
+        if _is_formula(cell):
+            if cell.data_type != "f":  # a real formula is reported by _find_formulas
+                ref = f"{get_column_letter(index + 1)}{number}"
+                problems.add(Problem(title, number, name, _formula_reason(value), ref))
+            found[name] = _Cell(FORMULA)
             continue
         if isinstance(value, str):
             value = revert(value)
@@ -584,17 +619,25 @@ def _number_parts(cell: _Cell) -> tuple[float, bool]:
     """A number, and whether it was written or shown as a percentage (85% or 0.85 as 85%)."""
     value = cell.value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-        if not math.isfinite(number):
-            raise _Invalid(f"'{value}' is not a number")
+        number = _bounded(value)
         return (round(number * 100, 9), True) if cell.percent else (number, False)
     text = _as_text(value).strip()
     if isinstance(value, bool | date | time) or not NUMBER_RE.match(text):
         raise _Invalid(f"{_clip(text)} is not a number")
-    number = float(text.rstrip("%"))
+    return _bounded(text.rstrip("%")), text.endswith("%")
+
+
+def _bounded(value: float | str) -> float:
+    """A finite float no larger than MAX_MAGNITUDE: larger ones are typing slips or attacks."""
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
     if not math.isfinite(number):
-        raise _Invalid(f"{_clip(text)} is not a number")
-    return number, text.endswith("%")
+        raise _Invalid(f"{_clip(str(value))} is not a finite number")
+    if abs(number) > MAX_MAGNITUDE:
+        raise _Invalid(f"{_show(number)} is larger than {MAX_MAGNITUDE:g} in size")
+    return number
 
 
 def _number(cell: _Cell) -> float:
@@ -870,6 +913,42 @@ def _check_metrics(
     return valid, broken
 
 
+def _check_template_changes(
+    session: Session, sheet: _Sheet, rows: list[_MetricRow], held: _Held, problems: _Problems
+) -> None:
+    """A held metric with values keeps its frequency, and stays percent or not percent.
+
+    Its values were checked against the old template: quarters do not become months, and 85
+    (per cent) does not become 85 days.
+    """
+    changes: dict[int, list[tuple[_MetricRow, str, str]]] = {}
+    for row in rows:
+        metric = held.metrics.get(row.code.casefold())
+        if metric is None or metric.id is None:
+            continue
+        frequency, unit = row.fields["frequency"], row.fields["unit"]
+        if frequency != metric.frequency:
+            was = f"its frequency cannot change from {metric.frequency} to {frequency}"
+            changes.setdefault(metric.id, []).append((row, "Frequency", was))
+        if (unit == Unit.PERCENT) != (metric.unit == Unit.PERCENT):
+            was = f"its unit cannot change from {metric.unit} to {unit}"
+            changes.setdefault(metric.id, []).append((row, "Unit", was))
+    for metric_id in _ids_with_values(session, sorted(changes)):
+        for row, column, was in changes[metric_id]:
+            reason = f"{row.code} already holds values, so {was}"
+            problems.add(sheet.problem(row.row, column, reason))
+
+
+def _ids_with_values(session: Session, ids: list[int]) -> set[int]:
+    """Which of these metrics hold at least one value."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 1000):  # keeps every IN list well under driver limits
+        chunk = ids[start : start + 1000]
+        query = select(PeriodValue.metric_id).where(col(PeriodValue.metric_id).in_(chunk))
+        found.update(session.exec(query.distinct()).all())
+    return found
+
+
 # --- The Values sheet -----------------------------------------------------------------------
 
 
@@ -960,7 +1039,12 @@ def _derive_actual(reader: _RowReader, profile: _Profile, fields: dict[str, Any]
         reader.fail("Denominator", "the denominator is 0")
     elif "actual" not in fields and {"numerator", "denominator"} <= fields.keys():
         scale = 100.0 if profile.unit == Unit.PERCENT else 1.0
-        fields["actual"] = fields["numerator"] / fields["denominator"] * scale
+        actual = fields["numerator"] / fields["denominator"] * scale
+        if not math.isfinite(actual) or abs(actual) > MAX_MAGNITUDE:
+            reason = f"the numerator over the denominator is {_show(actual)}, too large to hold"
+            reader.fail("Numerator", reason)
+        else:
+            fields["actual"] = actual
 
 
 def _check_ranges(reader: _RowReader, profile: _Profile, fields: dict[str, Any]) -> None:
@@ -1052,7 +1136,7 @@ CREATED_COUNTERS: dict[type[SQLModel], str] = {
 }
 
 
-class _LineOfSight:
+class LineOfSight:
     """Priorities, initiatives, services and teams by name; each is created when new."""
 
     def __init__(self, session: Session, result: ImportResult, audit: Callable[..., None]) -> None:
@@ -1120,21 +1204,39 @@ def import_workbook(
     engine: Engine, path: Path, *, actor: str, limits: UploadLimits | None = None
 ) -> ImportResult:
     """Check the whole workbook, then write all of it in one transaction, or nothing at all."""
+    with store.transaction(engine) as session:
+        return import_workbook_in(session, path, actor=actor, limits=limits)
+
+
+def import_workbook_in(
+    session: Session, path: Path, *, actor: str, limits: UploadLimits | None = None
+) -> ImportResult:
+    """Check the whole workbook, then write it in the caller's session; the caller commits.
+
+    A WorkbookError is raised before anything is written, so the caller's rollback (or its
+    own later writes) never meets half an import.
+    """
     _require_defusedxml()
     path = Path(path)
+    # The file is read before the first query, so no connection is held while openpyxl parses.
     sheets, problems = _read(path, limits or settings().upload)
-    with store.transaction(engine) as session:
-        held = _load_held(session)
-        metric_rows, broken = _check_metrics(sheets[METRICS], held, problems)
-        value_rows = _check_values(sheets[VALUES], _profiles(metric_rows, broken, held), problems)
-        _load_values(session, held, value_rows)
-        _check_bands(sheets[VALUES], value_rows, held, problems)
-        problems.raise_if_any()  # rolls back: the database is as it was
-        writer = _Writer(session, held, actor=actor, reason=f"workbook import {path.name}")
-        writer.metrics(metric_rows)
-        writer.values(value_rows)
-        store.bump_data_version(session)
+    held = _load_held(session)
+    metric_rows, broken = _check_metrics(sheets[METRICS], held, problems)
+    _check_template_changes(session, sheets[METRICS], metric_rows, held, problems)
+    value_rows = _check_values(sheets[VALUES], _profiles(metric_rows, broken, held), problems)
+    _load_values(session, held, value_rows)
+    _check_bands(sheets[VALUES], value_rows, held, problems)
+    problems.raise_if_any()
+    writer = _Writer(session, held, actor=actor, reason=f"workbook import {path.name}")
+    writer.metrics(metric_rows)
+    writer.values(value_rows)
+    store.bump_data_version(session)
     return writer.result
+
+
+def line_of_sight(session: Session, *, actor: str, reason: str) -> LineOfSight:
+    """Priorities, initiatives, services and teams found (or created) by name as an import does."""
+    return _Writer(session, _Held({}), actor=actor, reason=reason).lines
 
 
 LINK_MODELS: dict[str, type[SQLModel]] = {
@@ -1151,7 +1253,7 @@ class _Writer:
     def __init__(self, session: Session, held: _Held, *, actor: str, reason: str) -> None:
         self.session, self.held, self.actor, self.reason = session, held, actor, reason
         self.result = ImportResult()
-        self.lines = _LineOfSight(session, self.result, self.audit)
+        self.lines = LineOfSight(session, self.result, self.audit)
 
     def audit(
         self,
@@ -1361,11 +1463,11 @@ def export_workbook(engine: Engine, path: Path, *, clearance: str | None = None)
     for sheet_name, rows in ((METRICS, metric_rows), (VALUES, value_rows)):
         sheet = book[sheet_name]
         for row in rows:
-            sheet.append([_cell(value) for value in row])
+            sheet.append([cell_value(value) for value in row])
     book.save(path)
 
 
-def _cell(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
     """What goes into a cell: numbers as numbers, text made inert, yes/no for flags."""
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -432,6 +432,25 @@ def test_updating_a_metric_audits_the_change_and_bumps_its_version(
     assert metric.version == 2
 
 
+def test_a_metric_without_values_may_change_frequency_and_unit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_workbook(engine, write_book(tmp_path / "a.xlsx", METRICS[:1], []), actor="tester")
+    metric = {**METRICS[0], "Frequency": "quarterly", "Unit": "percent"}
+    import_workbook(engine, write_book(tmp_path / "b.xlsx", [metric], []), actor="tester")
+    with Session(engine) as session:
+        held = session.exec(select(Metric)).one()
+    assert (held.frequency, held.unit) == ("quarterly", "percent")
+
+
+def test_a_unit_change_that_keeps_percent_out_is_allowed(engine: Engine, tmp_path: Path) -> None:
+    import_workbook(engine, good_book(tmp_path / "a.xlsx"), actor="tester")
+    metrics = copy.deepcopy(METRICS)
+    metrics[3]["Unit"] = "number"  # days to number: values stay what they were
+    result = import_workbook(engine, write_book(tmp_path / "b.xlsx", metrics, []), actor="t")
+    assert result.metrics_updated == 1
+
+
 def test_a_blank_values_cell_leaves_what_is_held(engine: Engine, tmp_path: Path) -> None:
     import_workbook(engine, good_book(tmp_path / "first.xlsx"), actor="tester")
     values = [{"Code": "CP01", "Period": "2015-04", "Actual": 14}]  # no target, no commentary
@@ -571,6 +590,35 @@ BAD_CELLS = [
         "Values!C2 (Actual): 'abc' is not a number",
     ),
     (
+        "frequency of a metric with values",
+        _set("Metrics", 0, "Frequency", "quarterly"),
+        "Metrics!M2 (Frequency): CP01 already holds values, so its frequency cannot change "
+        "from monthly to quarterly",
+    ),
+    (
+        "unit of a metric with values from percent",
+        _set("Metrics", 1, "Unit", "number"),
+        "Metrics!J3 (Unit): ME01 already holds values, so its unit cannot change from percent "
+        "to number",
+    ),
+    (
+        "unit of a metric with values to percent",
+        _set("Metrics", 3, "Unit", "percent"),
+        "Metrics!J5 (Unit): SS-HOU-01 already holds values, so its unit cannot change",
+    ),
+    (
+        "number too large",
+        _set("Values", 0, "Actual", 2e15),
+        "Values!C2 (Actual): 2e+15 is larger than 1e+15 in size",
+    ),
+    (
+        "ratio too large to hold",
+        _append(
+            "Values", {"Code": "CP01", "Period": "2015-06", "Numerator": 1e15, "Denominator": 1e-10}
+        ),
+        "Values!D8 (Numerator): the numerator over the denominator is 1e+25, too large to hold",
+    ),
+    (
         "percent over 100",
         _set("Values", 3, "Actual", 101),
         "Values!C5 (Actual): 101 is outside 0 to 100",
@@ -679,6 +727,13 @@ def test_refused_import_names_the_cell_and_leaves_database_unchanged(
     assert expected is None or expected in message, message
 
 
+@pytest.mark.parametrize("value", [10**400, float("inf"), float("nan"), "1e400", -2e15])
+def test_a_number_cell_must_be_finite_and_of_sane_size(value: Any) -> None:
+    """A long run of digits reads as an int float() cannot hold: a Problem, not a crash."""
+    with pytest.raises(workbook._Invalid):
+        workbook._number_parts(workbook._Cell(value))
+
+
 def test_active_to_before_active_from_is_refused(engine: Engine, tmp_path: Path) -> None:
     metric = {**METRICS[0], "Active from": "2016-04", "Active to": "2015-04"}
     message = refusal(engine, write_book(tmp_path / "bad.xlsx", [metric], []))
@@ -691,6 +746,27 @@ def test_a_formula_on_any_sheet_is_refused(engine: Engine, tmp_path: Path) -> No
     book.create_sheet("Scratch")["B3"] = "=SUM(A1:A2)"
     book.save(path)
     assert "Scratch!B3: the cell holds a formula ('=SUM(A1:A2)')" in refusal(engine, path)
+
+
+def test_stray_far_right_cells_are_ignored_but_their_formulas_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Column XFD on every row: only the recognised columns are read (and no sheet is padded)."""
+    values = [{"Code": "CP01", "Period": f"{2015 + n // 12}-{n % 12 + 1:02d}"} for n in range(240)]
+    for row in values:
+        row["Actual"] = 1
+    path = write_book(tmp_path / "wide.xlsx", METRICS[:1], values)
+    book = openpyxl.load_workbook(path)
+    scratch = book.create_sheet("Scratch")
+    for number in range(1, 2001):
+        book["Values"].cell(row=number, column=16384, value="stray")
+        scratch.cell(row=number, column=16384, value="stray")
+    book.save(path)
+    result = import_workbook(engine, path, actor="tester")
+    assert result.values_created == 240
+    book["Values"]["XFD5"] = "=1+1"
+    book.save(path)
+    assert "Values!XFD5: the cell holds a formula ('=1+1')" in refusal(engine, path)
 
 
 def test_every_problem_is_listed_up_to_a_cap(engine: Engine, tmp_path: Path) -> None:
