@@ -1407,6 +1407,11 @@ class _Writer:
         if not changes:
             self.result.values_unchanged += 1
             return
+        approving = changes.get("status", (None, None))[1] == ApprovalState.APPROVED.value
+        entering = bool(set(changes) - {"status"})
+        if approving and (entering or value.entered_by == self.actor):
+            # Raised inside the write transaction, so the whole import still rolls back.
+            raise WorkbookError([_self_approval(row)])
         for attribute, (old, new) in changes.items():
             setattr(value, attribute, new)
             self.audit(
@@ -1418,9 +1423,20 @@ class _Writer:
                 new=new,
             )
         _stamp_approval(value, self.actor)
-        value.entered_by, value.entered_at = self.actor, store.now()
+        if entering:  # a change of approval alone leaves who entered the value
+            value.entered_by, value.entered_at = self.actor, store.now()
         value.version += 1
         self.result.values_updated += 1
+
+
+def _self_approval(row: _ValueRow) -> Problem:
+    return Problem(
+        VALUES,
+        row.row,
+        "Approval",
+        "the approver must not be the person who entered the value; "
+        "ask another officer to import the approval",
+    )
 
 
 def _value_key(row: _ValueRow) -> str:

@@ -1025,3 +1025,40 @@ def test_tests_run_on_the_database_the_environment_names(engine: Engine) -> None
         dialect = connection.dialect.name
         assert connection.execute(text("SELECT 1")).scalar() == 1
     assert dialect == ("postgresql" if os.environ.get("SCORECARD_TEST_DATABASE_URL") else "sqlite")
+
+
+# --- Approval through a workbook ------------------------------------------------------------
+
+
+def _approve_cp01(path: Path, **changes: Any) -> Path:
+    return write_book(path, METRICS, [{**VALUES[1], "Approval": "approved", **changes}])
+
+
+def test_the_person_who_entered_a_value_cannot_approve_it(engine: Engine, tmp_path: Path) -> None:
+    import_workbook(engine, good_book(tmp_path / "first.xlsx"), actor="officer@council")
+    before = row_counts(engine)
+    with pytest.raises(WorkbookError, match="approver must not be the person who entered"):
+        import_workbook(engine, _approve_cp01(tmp_path / "mine.xlsx"), actor="officer@council")
+    assert row_counts(engine) == before
+
+
+def test_changing_a_value_and_approving_it_in_one_go_is_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_workbook(engine, good_book(tmp_path / "first.xlsx"), actor="officer@council")
+    with pytest.raises(WorkbookError, match="approver must not be"):
+        import_workbook(
+            engine, _approve_cp01(tmp_path / "both.xlsx", Actual=11), actor="pmitg@council"
+        )
+
+
+def test_another_officer_approves_and_the_enterer_is_kept(engine: Engine, tmp_path: Path) -> None:
+    import_workbook(engine, good_book(tmp_path / "first.xlsx"), actor="officer@council")
+    import_workbook(engine, _approve_cp01(tmp_path / "theirs.xlsx"), actor="pmitg@council")
+    with Session(engine) as session:
+        value = session.exec(select(PeriodValue).where(PeriodValue.period == "2015-05")).one()
+    assert (value.status, value.entered_by, value.approved_by) == (
+        "approved",
+        "officer@council",
+        "pmitg@council",
+    )
