@@ -284,7 +284,7 @@ def xmr_figure(chart: pd.DataFrame, periods: pd.Series, *, polarity: str) -> go.
         )
     special = chart["special_cause"].astype(bool)
     if special.any():
-        high = chart["value"] > chart["mean"]
+        high = chart["high"].astype(bool)  # as the signal badge reads it (rating.xmr)
         good = high if polarity == Polarity.HIGHER.value else ~high
         kinds = pd.Series(Signal.CONCERNING.value, index=chart.index).where(
             ~good, Signal.IMPROVING.value

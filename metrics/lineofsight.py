@@ -8,6 +8,8 @@ user may not see is never looked up, never aligned to, and reads exactly like an
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +24,7 @@ from metrics.models import (
     AuditLog,
     Initiative,
     InitiativePriority,
+    Metric,
     PeriodValue,
     Priority,
     Service,
@@ -337,24 +340,34 @@ def with_previous(status: pd.DataFrame, earlier: list[pd.DataFrame]) -> pd.DataF
 
 
 def headline_change(status: pd.DataFrame) -> pd.DataFrame:
-    """Per tier and status: this period's count minus the same metrics' count last period."""
-    now = headline(status)
+    """Per tier and status: the count now minus the count last period, of only the measures that
+    have a previous status (like with like); NaN for a tier where none has one (no delta)."""
     known = status[status["rag_before"].notna()] if not status.empty else status
-    was = headline(known.assign(rag=known["rag_before"])) if not known.empty else now * 0
-    return now - was
+    now = headline(known)
+    was = headline(known.assign(rag=known["rag_before"]))
+    compared = known["tier"].value_counts() if not known.empty else pd.Series(dtype=int)
+    change = (now - was).astype(float)
+    change.loc[~change.index.isin(compared.index)] = np.nan
+    return change
 
 
 def changes(status: pd.DataFrame) -> pd.DataFrame:
-    """Metrics whose status differs from their previous period's, worst news first."""
+    """Metrics whose status differs from their previous period's, worst news first. Overdue
+    counts as Missing (so Overdue to Missing is no change), and Missing is worse than Green."""
     columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
     if status.empty:
         return pd.DataFrame(columns=columns)
-    moved = status[status["rag_before"].notna() & (status["rag"] != status["rag_before"])].copy()
+    missing = {Status.OVERDUE.value: Status.MISSING.value}
+    rag_now, rag_was = status["rag"].replace(missing), status["rag_before"].replace(missing)
+    moved = status[status["rag_before"].notna() & (rag_now != rag_was)].copy()
     if moved.empty:
         return pd.DataFrame(columns=columns)
-    now = moved["rag"].map(STATUS_RANK).astype(float)
-    was = moved["rag_before"].map(STATUS_RANK).astype(float)
-    moved["change"] = np.select([now > was, now < was], ["▼ Worse", "▲ Better"], "► Changed")
+    after, before = rag_now[moved.index], rag_was[moved.index]
+    now, was = after.map(STATUS_RANK).astype(float), before.map(STATUS_RANK).astype(float)
+    green, gap = Status.GREEN.value, Status.MISSING.value
+    worse = (now > was) | ((after == gap) & (before == green))
+    better = (now < was) | ((before == gap) & (after == green))
+    moved["change"] = np.select([worse, better], ["▼ Worse", "▲ Better"], "► Changed")
     moved["_order"] = moved["change"].map({"▼ Worse": 0, "► Changed": 1, "▲ Better": 2})
     moved = moved.sort_values(["_order", "risk_score", "code"], ascending=[True, False, True])
     table = _display(moved)
@@ -1007,9 +1020,31 @@ def period_table(history: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def audit_trail(engine: Engine, code: str) -> pd.DataFrame:
+def _hide_alignment(row: pd.Series, visible: set[str]) -> pd.Series:
+    """One audit row with any `aligned_to` code the reader may not see blanked (a field row's
+    old and new value, and the key inside a JSON "create" value)."""
+    row = row.copy()
+    if row["field_name"] == "aligned_to":
+        for column in ("old_value", "new_value"):
+            if row[column] is not None and str(row[column]) not in visible:
+                row[column] = None
+        return row
+    if row["field_name"] or not isinstance(row["new_value"], str):
+        return row
+    try:
+        created = json.loads(row["new_value"])
+    except ValueError:
+        return row
+    if isinstance(created, dict) and created.get("aligned_to") not in (None, *visible):
+        created["aligned_to"] = None
+        row["new_value"] = json.dumps(created, sort_keys=True, default=str, ensure_ascii=False)
+    return row
+
+
+def audit_trail(engine: Engine, code: str, visible: Collection[str]) -> pd.DataFrame:
     """Who changed this metric's template or values, when, from what to what, and why; newest
-    first. Callers check the metric is visible before asking."""
+    first. Callers check the metric is visible before asking; an `aligned_to` code outside
+    `visible` (the codes the reader may see) is blanked, so a sensitive code never shows."""
     query = (
         select(
             AuditLog.at,
@@ -1034,7 +1069,9 @@ def audit_trail(engine: Engine, code: str) -> pd.DataFrame:
     )
     with engine.connect() as connection:
         frame = pd.read_sql(query, connection)
-    period = frame["entity_key"].astype(str).str.split("/", n=1).str[1]
+    if not frame.empty:
+        frame = frame.apply(_hide_alignment, axis=1, visible=set(visible))
+    period = frame["entity_key"].astype(str).str.split("/", n=1).str[1].astype(object)
     frame["what"] = period.fillna("template").replace("", "template")
     return frame.rename(
         columns={
@@ -1083,9 +1120,14 @@ def with_latest_commentary(engine: Engine, status: pd.DataFrame) -> pd.DataFrame
     return merged.drop(columns=["_said_in", "_said_end", "_said"])
 
 
-def period_options(engine: Engine, fy_start: int = 4) -> list[str]:
-    """Every month from the first period with a value to the last, newest first."""
-    query = select(func.min(PeriodValue.period_end), func.max(PeriodValue.period_end))
+def period_options(engine: Engine, fy_start: int = 4, *, clearance: str) -> list[str]:
+    """Every month from the first period with a value of a metric the clearance may see to the
+    last, newest first (a sensitive measure's months are not offered to an uncleared reader)."""
+    query = (
+        select(func.min(PeriodValue.period_end), func.max(PeriodValue.period_end))
+        .join(Metric, Metric.id == PeriodValue.metric_id)
+        .where(queries.marking_visible_to(clearance))
+    )
     with engine.connect() as connection:
         first, last = connection.execute(query).one()
     if first is None or last is None:

@@ -36,6 +36,69 @@ STATUS_COLUMNS = [
     "forecast_rag",
     "explanation",
 ]
+# Every column a non-empty `status()` returns, in its order: an empty one has the same schema.
+ALL_STATUS_COLUMNS = [
+    "metric_id",
+    "code",
+    "title",
+    "definition",
+    "tier",
+    "unit",
+    "decimals",
+    "polarity",
+    "frequency",
+    "aggregation",
+    "tolerance",
+    "tolerance_is_percent",
+    "risk_impact",
+    "marking",
+    "data_only",
+    "active_from",
+    "active_to",
+    "responsible_officer",
+    "priority_code",
+    "priority",
+    "initiative_code",
+    "initiative",
+    "service_code",
+    "service",
+    "team_code",
+    "team",
+    "aligned_to",
+    "period",
+    "period_end",
+    "position",
+    "per_year",
+    "previous_period",
+    "last_year_period",
+    "fiscal_year",
+    "deadline",
+    "actual",
+    "numerator",
+    "denominator",
+    "target",
+    "target_upper",
+    "commentary",
+    "corrective_action",
+    "approval",
+    "previous",
+    "last_year",
+    "ytd",
+    "ytd_target",
+    "ytd_target_upper",
+    "forecast",
+    "forecast_target",
+    "forecast_target_upper",
+    "rated_on",
+    "rag",
+    "dot_previous",
+    "dot_last_year",
+    "risk_score",
+    "risk_level",
+    "forecast_rag",
+    "explanation",
+    "spc_signal",
+]
 # How far back a status reads history: enough for an XmR chart of monthly values.
 HISTORY_YEARS = 4
 
@@ -244,7 +307,8 @@ def _due_with_values(
 
 
 def _empty_status() -> pd.DataFrame:
-    return pd.DataFrame(columns=[*STATUS_COLUMNS, "metric_id", "spc_signal"])
+    """No rows, but every column a non-empty status has, so callers never meet a KeyError."""
+    return pd.DataFrame(columns=ALL_STATUS_COLUMNS)
 
 
 def _position(values: pd.DataFrame, due: pd.DataFrame, fy_start: int) -> pd.Series:
@@ -361,10 +425,17 @@ def _signals(due: pd.DataFrame, values: pd.DataFrame, config: Settings) -> dict[
     return rating.latest_signals(history, polarity, rating=config.rating).to_dict()
 
 
-def latest_reported_month(engine: Engine, fy_start: int = 4) -> str | None:
-    """The latest month with a submitted or approved actual: the dashboard's default period."""
-    query = select(func.max(PeriodValue.period_end)).where(
-        and_(PeriodValue.actual.is_not(None), PeriodValue.status.in_(["submitted", "approved"]))
+def latest_reported_month(engine: Engine, fy_start: int = 4, *, clearance: str) -> str | None:
+    """The latest month with a submitted or approved actual of a metric the clearance may see:
+    the dashboard's default period."""
+    query = (
+        select(func.max(PeriodValue.period_end))
+        .join(Metric, Metric.id == PeriodValue.metric_id)
+        .where(
+            PeriodValue.actual.is_not(None),
+            PeriodValue.status.in_(["submitted", "approved"]),
+            marking_visible_to(clearance),
+        )
     )
     with engine.connect() as connection:
         latest = connection.execute(query).scalar()
@@ -395,12 +466,15 @@ def metric_history(
     *,
     code: str,
     clearance: str,
+    until: str | None = None,
     today: date | None = None,
     config: Settings | None = None,
 ) -> pd.DataFrame:
-    """Every period of one metric, from its first value to its last, each rated exactly as
-    `status()` rates that period; empty when the clearance may not see the metric (or it has
-    no values), so a sensitive code reads like an unknown one."""
+    """Every period of one metric due from its active_from (else its first value, else the first
+    month anything visible was reported) to the month `until` (default: the latest reported
+    month or its last value, whichever is later), within active_to, each rated exactly as
+    `status()` rates it: a period with no value is Missing or Overdue. Empty when the clearance
+    may not see the metric, so a sensitive code reads like an unknown one."""
     config = config or settings()
     fy_start = config.financial_year_start_month
     metric = metric_frame(engine, clearance=clearance, codes=[code])
@@ -408,9 +482,10 @@ def metric_history(
         return _empty_status()
     real_id = int(metric["metric_id"].iloc[0])
     values = value_frame(engine, [real_id], first_end=date(1, 1, 1), last_end=date(9999, 12, 31))
-    if values.empty:
+    span = _history_span(engine, metric, values, until, clearance=clearance, fy_start=fy_start)
+    if not span:
         return _empty_status()
-    due = _history_due(metric, values["period"], fy_start, config.entry_deadline_working_days)
+    due = _history_due(metric, span, fy_start, config.entry_deadline_working_days)
     # Each period is rated as if it were a metric of its own (keyed 0..n-1) seeing every value.
     values = values.drop(columns="metric_id").merge(due[["metric_id"]], how="cross")
     values["position"] = _position(values, due, fy_start)
@@ -420,20 +495,71 @@ def metric_history(
     rated = rate(frame, today=today or date.today(), config=config)
     rated["spc_signal"] = rated["metric_id"].map(_signals(due, values, config))
     rated["metric_id"] = real_id
-    return rated.drop(columns="tier_order").sort_values("period_end").reset_index(drop=True)
+    rated = rated.drop(columns="tier_order").sort_values("period_end").reset_index(drop=True)
+    return rated[ALL_STATUS_COLUMNS]
+
+
+def _month_of(day: date, fy_start: int) -> periods.Period:
+    """The reporting month a date falls in."""
+    return periods.month_period(day.year, day.month, fy_start)
+
+
+def _history_span(
+    engine: Engine,
+    metric: pd.DataFrame,
+    values: pd.DataFrame,
+    until: str | None,
+    *,
+    clearance: str,
+    fy_start: int,
+) -> list[periods.Period]:
+    """The metric's periods reported in the months from its start to `until` while it is active
+    (a quarter or year reports in its last month, as `status()` has it)."""
+    ends = [pd.Timestamp(end).date() for end in values["period_end"]]
+    if until is not None:
+        last = month_for(until, fy_start)
+    else:
+        latest = latest_reported_month(engine, fy_start, clearance=clearance)
+        candidates = [month_for(latest, fy_start)] if latest else []
+        candidates += [_month_of(max(ends), fy_start)] if ends else []
+        if not candidates:
+            return []
+        last = max(candidates, key=lambda month: month.end)
+    active_from = metric["active_from"].iloc[0]
+    if active_from:
+        first = month_for(str(active_from), fy_start)
+    elif ends:
+        first = _month_of(min(ends), fy_start)
+    else:
+        first = _first_reported_month(engine, clearance, fy_start) or last
+    frequency = metric["frequency"].iloc[0]
+    span: list[periods.Period] = []
+    month = first
+    while month.end <= last.end:
+        due = periods.due_in_month(month, frequency, fy_start)
+        if due is not None and bool(_active_in(metric, month).iloc[0]):
+            span.append(due)
+        month = periods.shift(month, 1, fy_start)
+    return span
+
+
+def _first_reported_month(engine: Engine, clearance: str, fy_start: int) -> periods.Period | None:
+    """The first month with any value of a metric the clearance may see."""
+    query = (
+        select(func.min(PeriodValue.period_end))
+        .join(Metric, Metric.id == PeriodValue.metric_id)
+        .where(marking_visible_to(clearance))
+    )
+    with engine.connect() as connection:
+        first = connection.execute(query).scalar()
+    return None if first is None else _month_of(pd.Timestamp(first).date(), fy_start)
 
 
 def _history_due(
-    metric: pd.DataFrame, labels: pd.Series, fy_start: int, deadline_days: int
+    metric: pd.DataFrame, span: list[periods.Period], fy_start: int, deadline_days: int
 ) -> pd.DataFrame:
-    """One due row per period from the metric's first value to its last, gaps included."""
+    """One due row per period of the span, keyed 0..n-1, with the metric's template."""
     frequency = metric["frequency"].iloc[0]
-    known = sorted(periods.parse_for(label, frequency, fy_start) for label in labels)
-    span: list[periods.Period] = []
-    current = known[0]
-    while current.end <= known[-1].end:
-        span.append(current)
-        current = periods.shift(current, 1, fy_start)
     rows = [
         {
             "metric_id": key,

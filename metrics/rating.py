@@ -376,7 +376,8 @@ def _outturn(frame: pd.DataFrame) -> pd.Series:
 
 
 def xmr(values: pd.Series) -> pd.DataFrame:
-    """XmR chart: mean, limits (mean ± 2.66 × mean moving range) and the special-cause rules.
+    """XmR chart: mean, limits (mean ± 2.66 × mean moving range), the special-cause rules, and
+    `high`: which way each point reads (above the mean, or for a trend-only point, rising).
 
     The rules: a point outside the limits, a run of 7 on one side of the mean (a point on the
     mean breaks it), a trend of 6 points each higher (or each lower) than the one before.
@@ -394,6 +395,12 @@ def xmr(values: pd.Series) -> pd.DataFrame:
     steps = _in_run(np.sign(values.diff()), 5)
     frame["trend_of_6"] = steps | steps.shift(-1, fill_value=False)
     frame["special_cause"] = frame[["outside_limits", "run_of_7", "trend_of_6"]].any(axis=1)
+    # Which way a point reads (as spc_signal reads it): against the mean when it is outside the
+    # limits or in a run; for a point flagged only by the trend rule, whether the trend rises.
+    step = np.sign(values.diff())
+    rising = step.where(steps, step.shift(-1)) > 0
+    against_mean = frame["outside_limits"] | frame["run_of_7"]
+    frame["high"] = (values > mean).where(against_mean | ~frame["trend_of_6"], rising).astype(bool)
     return frame
 
 

@@ -216,22 +216,25 @@ def require(page: str) -> CurrentUser:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _period_options(version: int) -> list[str]:
-    return los.period_options(engine(), settings().financial_year_start_month)
+def _period_options(clearance: str, version: int) -> list[str]:
+    return los.period_options(engine(), settings().financial_year_start_month, clearance=clearance)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _latest(version: int) -> str | None:
-    return queries.latest_reported_month(engine(), settings().financial_year_start_month)
+def _latest(clearance: str, version: int) -> str | None:
+    return queries.latest_reported_month(
+        engine(), settings().financial_year_start_month, clearance=clearance
+    )
 
 
-def period_picker() -> str | None:
-    """The month every page shows, in the sidebar and the URL (`?period=2016-03`).
+def period_picker(user: CurrentUser | None) -> str | None:
+    """The month every page shows, in the sidebar and the URL (`?period=2016-03`), offered only
+    once a user is known and only over months holding values the user may see.
 
     A link's period wins; then the session's; then the latest month with submitted or
-    approved data.
+    approved data the user may see.
     """
-    options = _period_options(_version())
+    options = _period_options(user.clearance, _version()) if user else []
     if not options:
         st.session_state.pop("period", None)
         return None
@@ -239,7 +242,7 @@ def period_picker() -> str | None:
     if wanted in options:
         st.session_state["period"] = wanted
     elif st.session_state.get("period") not in options:
-        latest = _latest(_version())
+        latest = _latest(user.clearance, _version())
         st.session_state["period"] = latest if latest in options else options[0]
     if wanted is not None and wanted not in options:
         st.sidebar.warning(f"There is no data for period {plain(wanted)}.")
@@ -265,13 +268,18 @@ def _to_url(parameter: str, key: str) -> None:
 
 def follow_link(page: st.Page) -> None:
     """A link to the landing page that names something (`/?metric=CP03&period=2016-03`) opens
-    that thing's page, so a link pasted in an e-mail opens the same view."""
+    that thing's page, so a link pasted in an e-mail opens the same view; only a page the user
+    may open is followed (otherwise the landing page's `require()` says why)."""
     if page.url_path != "" or st.session_state.get("_followed_link"):
         return
     st.session_state["_followed_link"] = True
+    user = current_user()
+    allowed = ROLE_PAGES.get(user.role, ()) if user else ()
     for kind in LINK_KINDS:
         if kind in st.query_params:
-            st.switch_page(PAGE_FILES[kind], query_params=st.query_params.to_dict())
+            if kind in allowed:
+                st.switch_page(PAGE_FILES[kind], query_params=st.query_params.to_dict())
+            return
 
 
 def selected(kind: str, options: dict[str, str], label: str) -> str | None:
@@ -360,7 +368,7 @@ def _rag_in(period: str, clearance: str, version: int, today: date) -> pd.DataFr
 def _dashboard(period: str, clearance: str, version: int, today: date) -> los.Dashboard:
     fy_start = settings().financial_year_start_month
     current = _status(period, clearance, version, today)
-    options = set(_period_options(version))
+    options = set(_period_options(clearance, version))
     earlier = {
         month: _rag_in(month, clearance, version, today)
         for month in los.previous_months(current, fy_start)
@@ -436,7 +444,9 @@ def options(kind: str, clearance: str) -> dict[str, str]:
 def _metric(
     code: str, period: str, clearance: str, version: int, today: date
 ) -> los.MetricView | None:
-    history = queries.metric_history(engine(), code=code, clearance=clearance, today=today)
+    history = queries.metric_history(
+        engine(), code=code, clearance=clearance, until=period, today=today
+    )
     return los.metric_view(
         code,
         history,
@@ -456,9 +466,10 @@ def metric_view(code: str, period: str, clearance: str) -> los.MetricView | None
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _audit(code: str, clearance: str, version: int) -> pd.DataFrame | None:
-    if code not in set(_catalogue(clearance, version)["code"]):
+    visible = set(_catalogue(clearance, version)["code"])
+    if code not in visible:
         return None
-    return los.audit_trail(engine(), code)
+    return los.audit_trail(engine(), code, visible)
 
 
 def audit(code: str, clearance: str) -> pd.DataFrame | None:
@@ -514,10 +525,11 @@ def headline(board: los.Dashboard) -> None:
             name.markdown(f"**{tier}**")
             name.caption(f"{int(board.headline.loc[tier].sum())} measures due")
             for cell, status in zip(cells, COUNT_COLUMNS, strict=True):
+                change = board.change.loc[tier, status]
                 cell.metric(
                     charts.status_label(status),
                     int(board.headline.loc[tier, status]),
-                    delta=int(board.change.loc[tier, status]),
+                    delta=None if pd.isna(change) else int(change),
                     delta_color=DELTA_COLOURS[status],
                     help=f"{tier} measures rated {status} in {board.period}"
                     + (", Overdue included" if status == Status.MISSING.value else "")
@@ -590,17 +602,16 @@ LEVEL_COLUMNS = {
 }
 
 
-def level_table(
-    table: pd.DataFrame, *, key: str, empty: str, counts: list[str] | None = None
-) -> None:
-    """Priorities, initiatives, services or teams rolled up; selecting a row opens it."""
+def level_table(table: pd.DataFrame, *, key: str, empty: str) -> None:
+    """Priorities, initiatives, services or teams rolled up, with all five counts (DESIGN);
+    selecting a row opens it."""
     if table.empty:
         st.info(empty)
         return
     event = st.dataframe(
         table,
         hide_index=True,
-        column_order=["Name", "Status", *(COUNT_COLUMNS if counts is None else counts)],
+        column_order=["Name", "Status", *COUNT_COLUMNS],
         column_config=LEVEL_COLUMNS,
         on_select="rerun",
         selection_mode="single-row",

@@ -34,7 +34,6 @@ with priorities:
         board.priorities,
         key="priorities",
         empty="No priorities are set up yet.",
-        counts=["Red", "Amber", "Green"],
     )
 
 st.subheader("Changed status since the previous period")

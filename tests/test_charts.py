@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from metrics import charts
-from metrics.rating import xmr
-from metrics.vocab import Direction, Status
+from metrics.config import RatingDefaults
+from metrics.rating import spc_signal, xmr
+from metrics.vocab import Direction, Signal, Status
 
 
 def test_every_status_has_its_own_colour_symbol_and_marker() -> None:
@@ -156,3 +157,12 @@ def test_xmr_reads_a_high_point_as_concerning_when_lower_is_better() -> None:
     # the long run under the (outlier-inflated) mean is good news when lower is better
     assert "p10" not in list(by_name["Special cause: improving"].x)
     assert "p3" in list(by_name["Special cause: improving"].x)
+
+
+def test_xmr_marks_a_rising_trend_below_the_mean_as_the_badge_reads_it() -> None:
+    values = pd.Series([50, 52, 49, 51, 50, 53, 48, 50, 51, 49, 52, 50, 44, 45, 46, 47, 48, 49])
+    assert spc_signal(values, "higher", rating=RatingDefaults()) == Signal.IMPROVING
+    periods = [f"p{i}" for i in range(len(values))]
+    figure = charts.xmr_figure(xmr(values), periods, polarity="higher")
+    marked = {trace.name: list(trace.x) for trace in figure.data if trace.mode == "markers"}
+    assert marked == {Signal.IMPROVING.value: periods[-6:]}

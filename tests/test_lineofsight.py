@@ -3,15 +3,18 @@ the drill-down views and a metric's history, on small tables and on the demo cou
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from metrics import lineofsight as los
-from metrics import queries
+from metrics import periods, queries
 from metrics.config import RatingDefaults
-from metrics.models import Metric
+from metrics.models import AuditLog, Metric, PeriodValue
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Marking
 
@@ -126,7 +129,7 @@ def month(demo_database: str) -> str:
     from metrics import store
 
     engine = store.make_engine(demo_database)
-    latest = queries.latest_reported_month(engine)
+    latest = queries.latest_reported_month(engine, clearance=CLEARED)
     engine.dispose()
     assert latest is not None
     return latest
@@ -280,16 +283,58 @@ def test_metric_view_shows_the_trend_up_to_the_month(demo_engine: Engine) -> Non
 
 
 def test_audit_trail_holds_the_template_and_every_value(demo_engine: Engine) -> None:
-    trail = los.audit_trail(demo_engine, "CP03")
+    trail = los.audit_trail(demo_engine, "CP03", {"CP03"})
     assert (trail["Period"] == "template").sum() >= 1
     assert trail["Period"].str.match(r"^\d{4}-\d{2}$").sum() == 24
     # no other measure's rows leak in through a shared prefix (CP03 vs CP030)
-    assert not los.audit_trail(demo_engine, "CP0").size
+    assert not los.audit_trail(demo_engine, "CP0", {"CP0"}).size
+
+
+def test_audit_trail_blanks_an_aligned_to_code_the_reader_may_not_see(engine: Engine) -> None:
+    created = json.dumps({"aligned_to": "SEN01", "title": "Bins"})
+    rows = [
+        AuditLog(at=datetime(2017, 1, 1, tzinfo=UTC), actor="a", action="create", entity="metric",
+                 entity_key="CP01", new_value=created),
+        AuditLog(at=datetime(2017, 1, 2, tzinfo=UTC), actor="a", action="import", entity="metric",
+                 entity_key="CP01", field_name="aligned_to", old_value="SEN01", new_value="CP02"),
+    ]  # fmt: skip
+    with Session(engine) as session:
+        session.add_all(rows)
+        session.commit()
+    hidden = los.audit_trail(engine, "CP01", {"CP01", "CP02"})
+    assert "SEN01" not in hidden.to_csv()
+    assert hidden["New value"].tolist()[0] == "CP02"  # a visible code still shows
+    assert json.loads(hidden["New value"].tolist()[1]) == {"aligned_to": None, "title": "Bins"}
+    assert "SEN01" in los.audit_trail(engine, "CP01", {"CP01", "CP02", "SEN01"}).to_csv()
 
 
 def test_period_options_run_newest_first_over_the_data(demo_engine: Engine) -> None:
-    options = los.period_options(demo_engine)
+    options = los.period_options(demo_engine, clearance=CLEARED)
     assert options[0] == "2017-03" and options[-1] == "2015-04" and len(options) == 24
+
+
+def test_the_period_list_and_default_hold_only_months_the_reader_may_see(engine: Engine) -> None:
+    with Session(engine) as session:
+        secret = Metric(code="SEN01", title="Secret", tier="ME2E", marking=CLEARED)
+        open_ = Metric(code="OPEN01", title="Open", tier="ME2E")
+        session.add_all([secret, open_])
+        session.flush()
+        for metric, month in ((open_, 4), (open_, 5), (secret, 6)):
+            session.add(
+                PeriodValue(
+                    metric_id=metric.id,
+                    period=f"2016-{month:02d}",
+                    fiscal_year="2016-17",
+                    period_end=periods.parse(f"2016-{month:02d}").end,
+                    actual=1.0,
+                    status="approved",
+                )
+            )
+        session.commit()
+    assert los.period_options(engine, clearance=OFFICIAL) == ["2016-05", "2016-04"]
+    assert los.period_options(engine, clearance=CLEARED)[0] == "2016-06"
+    assert queries.latest_reported_month(engine, clearance=OFFICIAL) == "2016-05"
+    assert queries.latest_reported_month(engine, clearance=CLEARED) == "2016-06"
 
 
 def test_headline_counts_overdue_as_missing() -> None:
@@ -342,7 +387,7 @@ def demo_sweep(demo_database: str):
     catalogue = los.catalogue(engine, cleared)
     where = los.structure(engine)
     served = los.priorities_served(catalogue, where.delivers)
-    yield engine, cleared, catalogue, where, served, los.period_options(engine)
+    yield engine, cleared, catalogue, where, served, los.period_options(engine, clearance=cleared)
     engine.dispose()
 
 
@@ -378,3 +423,38 @@ def test_every_measure_page_builds_at_the_start_middle_and_end_of_the_demo(demo_
         for month in (months[0], months[len(months) // 2], months[-1]):
             view = los.metric_view(code, history, catalogue, served, where, month, rules=rules)
             assert view is not None, (code, month)
+
+
+def test_headline_change_compares_only_measures_with_a_previous_status() -> None:
+    status = pd.DataFrame(
+        {
+            "tier": ["ME2E", "ME2E", "Corporate Plan"],
+            "rag": ["Red", "Red", "Green"],
+            "rag_before": ["Green", None, None],
+        }
+    )
+    change = los.headline_change(status)
+    # the measure with no previous status counts neither now nor before
+    assert change.loc["ME2E", "Red"] == 1 and change.loc["ME2E", "Green"] == -1
+    # a tier with nothing to compare has no delta at all
+    assert change.loc["Corporate Plan"].isna().all()
+    assert change.loc["Service Standards"].isna().all()
+
+
+def test_changes_read_overdue_as_missing_and_missing_as_worse_than_green() -> None:
+    status = pd.DataFrame(
+        {
+            "code": ["A", "B", "C", "D"],
+            "rag": ["Overdue", "Missing", "Green", "Red"],
+            "rag_before": ["Green", "Overdue", "Missing", "Missing"],
+            "risk_score": [0, 0, 0, 0],
+        }
+    )
+    shown = status.assign(title="t", tier="ME2E", explanation="", actual=None, target=None)
+    shown = shown.assign(unit="number", decimals=0, aggregation="mean", ytd=None, forecast=None)
+    shown = shown.assign(risk_level="Low", dot_previous=None, forecast_rag=None, commentary="")
+    table = los.changes(shown).set_index("code")
+    assert "B" not in table.index  # Overdue to Missing is not a change
+    assert table.loc["A", "Change"] == "▼ Worse"
+    assert table.loc["C", "Change"] == "▲ Better"
+    assert table.loc["D", "Change"] == "► Changed"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics import access, lineofsight, queries
 from metrics.charts import status_label
-from metrics.models import Metric
+from metrics.models import Metric, PeriodValue, Priority, Service, User
 from metrics.rating import COUNT_COLUMNS, format_value
 from metrics.vocab import Marking, Role, Tier
 
@@ -114,7 +116,7 @@ def test_dashboard_counts_match_the_rating_engine(
     user = users[role]
     at = run(user.email)
     assert not at.exception
-    latest = queries.latest_reported_month(demo_engine)
+    latest = queries.latest_reported_month(demo_engine, clearance=user.clearance)
     assert at.query_params["period"] == latest  # the default: the latest reported month
     assert titles(at) == [f"ME2E dashboard: {latest}"]
     expected = expected_counts(demo_engine, latest, user.clearance.value)
@@ -153,6 +155,12 @@ def expected_counts_of(status: pd.DataFrame) -> pd.DataFrame:
     return table.fillna(0).astype(int)
 
 
+def test_the_first_month_has_no_change_arrows(demo_db: str) -> None:
+    at = run(period="2015-04")  # nothing before it to compare with
+    assert not at.exception
+    assert [m.proto.delta for m in at.metric] == [""] * 15
+
+
 def test_exceptions_are_red_and_amber_by_risk_with_travel_and_forecast(
     demo_db: str, demo_engine: Engine
 ) -> None:
@@ -170,7 +178,7 @@ def test_exceptions_are_red_and_amber_by_risk_with_travel_and_forecast(
 
 
 def test_every_month_of_the_demo_renders_the_dashboard(demo_db: str, demo_engine: Engine) -> None:
-    months = lineofsight.period_options(demo_engine)
+    months = lineofsight.period_options(demo_engine, clearance=CLEARED)
     assert len(months) == 24
     at = run()
     for month in months:
@@ -405,7 +413,9 @@ def test_a_link_with_an_unknown_period_is_flagged_and_falls_back(
     assert [unescape(w.value) for w in at.sidebar.warning if "period" in w.value] == [
         "There is no data for period 1999-01."
     ]
-    assert at.query_params["period"] == queries.latest_reported_month(demo_engine)
+    assert at.query_params["period"] == queries.latest_reported_month(
+        demo_engine, clearance=CLEARED
+    )
 
 
 # --- Identity ---------------------------------------------------------------------------------
@@ -456,3 +466,139 @@ def test_pages_never_hand_text_to_raw_html() -> None:
         source = path.read_text(encoding="utf-8")
         assert "unsafe_allow_html" not in source, path
         assert "st.html" not in source, path
+
+
+# --- Small databases: nothing the reader may see, and nobody set up -------------------------
+
+
+@pytest.fixture
+def app_on(
+    make_engine: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], Engine]]:
+    """A maker of an empty database the app is then pointed at (caches emptied around it)."""
+    import streamlit as st
+
+    from metrics.config import settings
+
+    def make() -> Engine:
+        engine = make_engine()
+        monkeypatch.setenv("SCORECARD_DATABASE_URL", engine.url.render_as_string(False))
+        settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        return engine
+
+    yield make
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
+OFFICIAL_READER = "reader@example.gov.uk"
+
+
+def value(metric: Metric, label: str, fiscal_year: str, end: date) -> PeriodValue:
+    """An approved value of 5 against a target of 5."""
+    return PeriodValue(
+        metric_id=metric.id,
+        period=label,
+        fiscal_year=fiscal_year,
+        period_end=end,
+        actual=5.0,
+        target=5.0,
+        status="approved",
+    )
+
+
+@pytest.fixture
+def only_sensitive_due(app_on: Callable[[], Engine]) -> Engine:
+    """A council read by an OFFICIAL manager: an OFFICIAL quarterly measure with values for
+    December 2015 and March 2016, and an OFFICIAL-SENSITIVE monthly one, the only measure due
+    in February 2016."""
+    engine = app_on()
+    with Session(engine) as session:
+        priority, service = Priority(code="P1", name="Safe"), Service(code="S1", name="Care")
+        reader = User(email=OFFICIAL_READER, name="Reader", role=Role.MANAGEMENT_TEAM.value)
+        session.add_all([priority, service, reader])
+        session.flush()
+        links = {"priority_id": priority.id, "service_id": service.id}
+        secret = Metric(code="SEN01", title="Secret", tier="ME2E", marking=CLEARED, **links)
+        open_ = Metric(code="OPEN01", title="Open", tier="ME2E", frequency="quarterly", **links)
+        session.add_all([secret, open_])
+        session.flush()
+        session.add_all(
+            [
+                value(secret, "2016-02", "2015-16", date(2016, 2, 29)),
+                value(open_, "2015-16 Q3", "2015-16", date(2015, 12, 31)),
+                value(open_, "2015-16 Q4", "2015-16", date(2016, 3, 31)),
+            ]
+        )
+        session.commit()
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("params", "empty"),
+    [
+        ({}, "No measure is Red or Amber in 2016-02."),
+        ({"priority": "P1"}, "No Corporate Plan measure of this priority is due."),
+        ({"service": "S1"}, "No measure of this service is due this month."),
+    ],
+)
+def test_a_month_with_nothing_the_reader_may_see_renders_empty(
+    only_sensitive_due: Engine, params: dict[str, str], empty: str
+) -> None:
+    at = run(OFFICIAL_READER, period="2016-02", **params)
+    assert not at.exception, at.exception
+    assert at.query_params["period"] == "2016-02"
+    shown = everything_shown(at)
+    assert empty in unescape(shown)
+    assert "SEN01" not in shown and "Secret" not in shown
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"metric": "CP01"}, {"priority": "P1", "period": "2016-03"}]
+)
+def test_a_link_opened_with_nobody_set_up_says_so(
+    app_on: Callable[[], Engine], params: dict[str, str]
+) -> None:
+    app_on()  # no users, no measures
+    at = run(**params)
+    assert not at.exception, at.exception
+    assert errors(at) == ["You are not registered to use this app. Ask the performance team."]
+
+
+def test_the_period_picker_offers_only_months_the_reader_may_see(
+    only_sensitive_due: Engine,
+) -> None:
+    at = run(OFFICIAL_READER)  # the sensitive measure alone has values for Jan and Feb 2016
+    assert not at.exception
+    assert at.sidebar.selectbox(key="period").options == [
+        "2016-03",
+        "2016-02",
+        "2016-01",
+        "2015-12",
+    ]
+    assert at.query_params["period"] == "2016-03"
+
+
+def test_no_period_picker_before_a_user_is_known(app_on: Callable[[], Engine]) -> None:
+    engine = app_on()  # values, but nobody set up to read them
+    with Session(engine) as session:
+        metric = Metric(code="OPEN01", title="Open", tier="ME2E")
+        session.add(metric)
+        session.flush()
+        session.add(value(metric, "2016-02", "2015-16", date(2016, 2, 29)))
+        session.commit()
+    at = run(period="2016-02")
+    assert not at.exception
+    assert not [s for s in at.sidebar.selectbox if s.key == "period"]
+    assert errors(at) == ["You are not registered to use this app. Ask the performance team."]
+
+
+def test_the_dashboards_priorities_show_all_five_counts(demo_db: str) -> None:
+    at = run()
+    assert not at.exception
+    table = at.dataframe(key="priorities")
+    assert list(table.proto.column_order) == ["Name", "Status", *COUNT_COLUMNS]

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from metrics import periods, store
 from metrics.config import Settings
 from metrics.models import Metric, PeriodValue, Priority, Service, Team
-from metrics.queries import STATUS_COLUMNS, UnknownPeriod, metric_frame, status
+from metrics.queries import STATUS_COLUMNS, UnknownPeriod, metric_frame, metric_history, status
 
 CONFIG = Settings()  # the defaults: April year, 10 working days, 5 % tolerance
 BEFORE_ANY_DEADLINE = date(2014, 4, 1)
@@ -200,6 +200,14 @@ def test_a_month_with_nothing_due_is_an_empty_frame_with_the_columns(engine) -> 
     frame = status(engine, period="2014-06", clearance="OFFICIAL", config=CONFIG)
     assert frame.empty
     assert set(STATUS_COLUMNS) <= set(frame.columns)
+
+
+def test_an_empty_status_has_the_same_columns_as_a_full_one(council) -> None:
+    full = rated(council, "2014-06", clearance="OFFICIAL-SENSITIVE")
+    # someone without clearance sees nothing at all (every measure here is OFFICIAL or above)
+    empty = rated(council, "2014-05", clearance="NOT PROTECTIVELY MARKED")
+    assert not full.empty and empty.empty
+    assert list(empty.columns) == list(full.columns)
 
 
 # --- Protective marking ---------------------------------------------------------------------
@@ -426,3 +434,39 @@ def test_an_alignment_to_a_sensitive_measure_is_not_named_to_an_official_reader(
     assert pd.isna(official.loc["SS-Y", "aligned_to"])
     assert "SS-X" not in official.index
     assert cleared.loc["SS-Y", "aligned_to"] == "SS-X"
+
+
+# --- One metric's history -------------------------------------------------------------------
+
+AFTER_THE_YEAR = date(2015, 6, 1)
+
+
+def test_a_history_runs_to_the_latest_reported_month_through_missing_months(council) -> None:
+    # SS03's last value is for June 2014; SS02's 2014-15 value makes March 2015 the latest month
+    history = metric_history(
+        council, code="SS03", clearance="OFFICIAL", today=AFTER_THE_YEAR, config=CONFIG
+    ).set_index("period")
+    assert history.index[0] == "2014-04" and history.index[-1] == "2015-03"
+    for month in ("2014-06", "2014-09", "2015-03"):
+        expected = rated(council, month, today=AFTER_THE_YEAR).loc["SS03"]
+        assert expected["rag"] == history.loc[month, "rag"] == "Overdue"
+    # up to the month being viewed, and never past it
+    until = metric_history(council, code="SS03", clearance="OFFICIAL", until="2014-08")
+    assert until["period"].tolist() == ["2014-04", "2014-05", "2014-06", "2014-07", "2014-08"]
+
+
+def test_a_history_starts_at_active_from_even_with_no_values(council) -> None:
+    with Session(council) as session:
+        session.add(Metric(code="NEW1", title="New", tier="ME2E", active_from="2014-10"))
+        session.add(Metric(code="NEW2", title="Old", tier="ME2E", active_to="2014-05"))
+        session.commit()
+    history = metric_history(
+        council, code="NEW1", clearance="OFFICIAL", today=AFTER_THE_YEAR, config=CONFIG
+    )
+    assert history["period"].iloc[0] == "2014-10" and history["period"].iloc[-1] == "2015-03"
+    assert set(history["rag"]) == {"Overdue"}
+    assert list(history.columns) == list(rated(council, "2014-06").columns)
+    # no active_from and no value: from the first month anything was reported, to active_to
+    old = metric_history(council, code="NEW2", clearance="OFFICIAL", config=CONFIG)
+    assert old["period"].tolist()[:2] == ["2013-04", "2013-05"]
+    assert old["period"].iloc[-1] == "2014-05"
