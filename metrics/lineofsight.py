@@ -36,7 +36,6 @@ from metrics.vocab import Aggregation, Status, Tier
 UNALIGNED = "-"
 UNALIGNED_LABEL = "Not aligned to a priority"
 NOTHING_DUE = "– nothing due"
-KINDS = ("priority", "initiative", "service", "team", "metric")
 # Which way a change of status reads: a larger number is worse.
 STATUS_RANK = {Status.GREEN.value: 0, Status.AMBER.value: 1, Status.RED.value: 2}
 # A measure serves its own priority and the priorities of the measure it is aligned to; only
@@ -556,7 +555,6 @@ class LevelView:
     metrics: pd.DataFrame  # its own measures
     aligned: pd.DataFrame  # measures aligned to it from below
     children: pd.DataFrame  # the levels under it (or the priorities it serves), rolled up
-    children_kind: str = ""
     notes: list[str] = field(default_factory=list)
     teams: pd.DataFrame = field(default_factory=pd.DataFrame)  # teams behind it, worst first
 
@@ -648,7 +646,6 @@ def priority_view(
             ],
             ignore_index=True,
         ),
-        children_kind="initiative or service",
         teams=teams_behind(mine, where, rules),
     )
 
@@ -682,7 +679,6 @@ def initiative_view(
         children=rollup_table(below, "service_code", where.options("service"), rules, "Service")
         .rename(columns={"Service": "Name"})
         .assign(kind="service"),
-        children_kind="service",
         teams=teams_behind(pd.concat([own, below]), where, rules),
     )
 
@@ -717,7 +713,6 @@ def service_view(
         metrics=_with_via(mine.drop_duplicates("code")),
         aligned=priorities_it_serves(mine, where, rules),
         children=teams.rename(columns={"Team": "Name"}).assign(kind="team"),
-        children_kind="team",
         notes=notes,
     )
 
@@ -751,7 +746,6 @@ def team_view(
         metrics=_with_via(mine.drop_duplicates("code")),
         aligned=priorities_it_serves(mine, where, rules),
         children=pd.DataFrame(),
-        children_kind="",
     )
 
 

@@ -16,8 +16,7 @@ from metrics import periods, rating
 from metrics.access import visible_markings
 from metrics.config import Settings, settings
 from metrics.models import Initiative, Metric, PeriodValue, Priority, Service, Team
-from metrics.store import data_version  # noqa: F401  (re-exported for the glue module)
-from metrics.vocab import Aggregation, Frequency, Marking, Status
+from metrics.vocab import Aggregation, Frequency, Marking
 
 STATUS_COLUMNS = [
     "code",
@@ -443,19 +442,6 @@ def latest_reported_month(engine: Engine, fy_start: int = 4, *, clearance: str) 
         return None
     latest = pd.Timestamp(latest).date()
     return periods.month_period(latest.year, latest.month, fy_start).label
-
-
-STATUS_ORDER = [
-    s.value
-    for s in (
-        Status.RED,
-        Status.AMBER,
-        Status.GREEN,
-        Status.DATA_ONLY,
-        Status.MISSING,
-        Status.OVERDUE,
-    )
-]
 
 
 # --- One metric's history (appended for the metric page) -------------------------------------
