@@ -662,7 +662,7 @@ def metric_summary(view: los.MetricView) -> None:
         st.caption("Year-end forecast")
         status_badge(str(current["forecast_rag"]))
         st.metric("Projected outturn", value_text(current, "forecast", unit, decimals))
-        st.caption(f"Against {value_text(current, 'forecast_target', unit, decimals)}")
+        st.caption(f"Against {target_text(current, 'forecast_target', unit, decimals)}")
     with signal:
         st.caption("Signal or noise (XmR)")
         st.badge(str(current["spc_signal"]), color="violet")
@@ -678,6 +678,13 @@ def value_text(row: dict[str, object], column: str, unit: str, decimals: int) ->
     """A number from a row in the metric's unit ('–' when there is none)."""
     value = row.get(column)
     return "–" if value is None or pd.isna(value) else format_value(float(value), unit, decimals)
+
+
+def target_text(row: dict[str, object], column: str, unit: str, decimals: int) -> str:
+    """A target in the metric's unit; a band's as its range ('1.80 % to 2.40 %')."""
+    lower = value_text(row, column, unit, decimals)
+    upper = value_text(row, f"{column}_upper", unit, decimals)
+    return f"{lower} to {upper}" if row.get("polarity") == "band" and upper != "–" else lower
 
 
 def trend_chart(view: los.MetricView) -> None:

@@ -602,3 +602,18 @@ def test_the_dashboards_priorities_show_all_five_counts(demo_db: str) -> None:
     assert not at.exception
     table = at.dataframe(key="priorities")
     assert list(table.proto.column_order) == ["Name", "Status", *COUNT_COLUMNS]
+
+
+@pytest.mark.parametrize(
+    ("code", "against"),
+    [
+        ("SS-HOU-04", re.compile(r"^Against [\d.]+ % to [\d.]+ %$")),  # a band shows its range
+        ("CP03", re.compile(r"^Against [\d.]+ %$")),  # higher is better: one target
+    ],
+)
+def test_the_forecast_is_judged_against_the_whole_target(
+    demo_db: str, code: str, against: re.Pattern[str]
+) -> None:
+    at = run(metric=code, period="2016-12")
+    captions = [unescape(c.value) for c in at.caption if c.value.startswith("Against")]
+    assert len(captions) == 1 and against.match(captions[0]), captions
