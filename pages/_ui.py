@@ -349,11 +349,6 @@ def _status(period: str, clearance: str, version: int, today: date) -> pd.DataFr
     return los.with_latest_commentary(engine(), frame)
 
 
-def status(period: str, clearance: str) -> pd.DataFrame:
-    """What the user may see for a period; recomputed only after a write anywhere."""
-    return _status(period, clearance, _version(), date.today())
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def _placed(period: str, clearance: str, version: int, today: date) -> pd.DataFrame:
     return los.placed(_status(period, clearance, version, today), _served(clearance, version))
@@ -393,14 +388,8 @@ def dashboard(period: str, clearance: str) -> los.Dashboard:
 def _level(
     kind: str, code: str, period: str, clearance: str, version: int, today: date
 ) -> los.LevelView | None:
-    views = {
-        "priority": los.priority_view,
-        "initiative": los.initiative_view,
-        "service": los.service_view,
-        "team": los.team_view,
-    }
     rows = _placed(period, clearance, version, today)
-    return views[kind](code, rows, _structure(version), settings().rating)
+    return los.VIEWS[kind](code, rows, _structure(version), settings().rating)
 
 
 def level_view(kind: str, code: str, period: str, clearance: str) -> los.LevelView | None:
@@ -577,22 +566,23 @@ METRIC_COLUMNS = {
 }
 
 
+def _selected_row(table: pd.DataFrame, *, key: str, **columns: object) -> pd.Series | None:
+    """Show a table whose rows can be selected; the row the reader selected, if any."""
+    event = st.dataframe(
+        table, hide_index=True, on_select="rerun", selection_mode="single-row", key=key, **columns
+    )
+    rows = _selection(event, "rows")
+    return table.iloc[rows[0]] if rows else None
+
+
 def metric_table(table: pd.DataFrame, *, key: str, empty: str) -> None:
     """Measures as a table; selecting a row opens the measure."""
     if table.empty:
         st.info(empty)
         return
-    event = st.dataframe(
-        table,
-        hide_index=True,
-        column_config=METRIC_COLUMNS,
-        on_select="rerun",
-        selection_mode="single-row",
-        key=key,
-    )
-    rows = _selection(event, "rows")
-    if rows:
-        open_page("metric", str(table["code"].iloc[rows[0]]))
+    row = _selected_row(table, key=key, column_config=METRIC_COLUMNS)
+    if row is not None:
+        open_page("metric", str(row["code"]))
 
 
 LEVEL_COLUMNS = {
@@ -608,20 +598,14 @@ def level_table(table: pd.DataFrame, *, key: str, empty: str) -> None:
     if table.empty:
         st.info(empty)
         return
-    event = st.dataframe(
+    row = _selected_row(
         table,
-        hide_index=True,
+        key=key,
         column_order=["Name", "Status", *COUNT_COLUMNS],
         column_config=LEVEL_COLUMNS,
-        on_select="rerun",
-        selection_mode="single-row",
-        key=key,
     )
-    rows = _selection(event, "rows")
-    if rows:
-        row = table.iloc[rows[0]]
-        if row["code"] != los.UNALIGNED:
-            open_page(str(row["kind"]), str(row["code"]))
+    if row is not None and row["code"] != los.UNALIGNED:
+        open_page(str(row["kind"]), str(row["code"]))
 
 
 def level_header(view: los.LevelView) -> None:
