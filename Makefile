@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DB := data/scorecard.db
 
-.PHONY: run test install install-dev demo lint format bench screenshots clean
+.PHONY: run test faults install install-dev demo lint format bench screenshots walk clean
 
 run: install
 	$(PY) -m metrics init $(if $(wildcard $(DB)),,--demo)
@@ -13,6 +13,10 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest -n auto
+
+# The long concurrency, fault and load runs (marked slow), kept out of the everyday suite.
+faults: install-dev
+	$(PY) -m pytest -n auto -m slow
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -37,18 +41,26 @@ demo: install
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 bench: install-dev
-	$(PY) benchmarks/run.py
-	$(PY) benchmarks/dashboard_apptest.py
+	$(PY) benchmarks/rating.py
+	$(PY) benchmarks/import_memory.py
+	$(PY) benchmarks/entry_save.py
+	$(PY) benchmarks/committee_pack.py
+	$(PY) benchmarks/reading_pages.py $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
 
 # Refresh the README's screenshots from the browser test (needs /usr/bin/chromium).
 screenshots: install-dev
 	SCORECARD_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_browser.py
+
+# Issue 11's walk: every reading page at desk and phone size, in Chromium (after-*.png).
+walk: install-dev
+	$(PY) tests/walk_screens.py docs/screenshots/issue-11 --prefix after
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

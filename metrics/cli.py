@@ -4,17 +4,45 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import smtplib
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from sqlalchemy import Engine
-
-from metrics import demo, queries, store, workbook
+from metrics import cli_committee, cli_ops
 from metrics.config import settings
-from metrics.inert import inert
+from metrics.later import Later
 from metrics.vocab import Marking, Tier
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy import Engine
+
+    from metrics import (
+        backup,
+        demo,
+        pipeline,
+        quality,
+        queries,
+        remind,
+        snapshots,
+        store,
+        views,
+        workbook,
+    )
+    from metrics import inert as inert_text
+    from metrics.queries import entry as entry_queries
+else:  # imported when a command runs, not for `--help` (docs/performance.md)
+    pd = Later("pandas")
+    backup, demo, pipeline, quality, queries = (
+        Later(f"metrics.{name}") for name in ("backup", "demo", "pipeline", "quality", "queries")
+    )
+    remind, snapshots, store, views, workbook = (
+        Later(f"metrics.{name}") for name in ("remind", "snapshots", "store", "views", "workbook")
+    )
+    inert_text = Later("metrics.inert")
+    entry_queries = Later("metrics.queries.entry")
 
 NUMBER_COLUMNS = ["actual", "target", "ytd", "forecast"]
 
@@ -23,15 +51,19 @@ class NotInitialised(RuntimeError):
     """The database has no schema yet; `init` creates it."""
 
 
-# Refused input: reported in one message with exit code 1, never as a traceback.
-REFUSALS = (
-    queries.UnknownPeriod,
-    workbook.WorkbookError,
-    demo.DemoError,
-    store.ConflictError,
-    NotInitialised,
-    OSError,  # a missing file, a folder given as a file, a full disk
-)
+def refusals() -> tuple[type[BaseException], ...]:
+    """Refused input: reported in one message with exit code 1, never as a traceback."""
+    return (
+        queries.UnknownPeriod,
+        workbook.WorkbookError,
+        demo.DemoError,
+        store.ConflictError,
+        NotInitialised,
+        backup.BackupError,
+        snapshots.SnapshotRefused,
+        smtplib.SMTPException,
+        OSError,  # a missing file, a folder given as a file, a full disk
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except REFUSALS as error:
+    except refusals() as error:  # evaluated only once something is raised
         print(f"error: {_message(error)}", file=sys.stderr)
         return 1
 
@@ -55,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = commands.add_parser("upgrade", help="apply schema migrations, keeping all data")
     upgrade.set_defaults(run=_upgrade)
 
+    cli_ops.add_commands(commands, engine=_engine, initialised=_initialised)
+
     template = commands.add_parser("template", help="write a blank template workbook")
     template.add_argument("file", type=Path)
     template.set_defaults(run=_template)
@@ -62,10 +96,23 @@ def _parser() -> argparse.ArgumentParser:
     load = commands.add_parser("import", help="validate a workbook, then import all or nothing")
     load.add_argument("file", type=Path)
     load.add_argument("--actor", default=f"cli:{getpass.getuser()}", help="who the audit names")
+    load.add_argument(
+        "--allow-lower-marking",
+        action="store_true",
+        help="as an administrator: let the workbook lower a measure's protective marking",
+    )
     load.set_defaults(run=_import)
 
-    export = commands.add_parser("export-workbook", help="write the database as a workbook")
+    export = commands.add_parser(
+        "export-workbook",
+        help="write the database as a workbook (OFFICIAL-SENSITIVE measures only if asked)",
+    )
     export.add_argument("file", type=Path)
+    export.add_argument(
+        "--include-sensitive",
+        action="store_true",
+        help="include OFFICIAL-SENSITIVE measures; the file name and every page say so",
+    )
     export.set_defaults(run=_export)
 
     status = commands.add_parser("status", help="rate every metric due in a period")
@@ -75,6 +122,22 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--include-sensitive", action="store_true")
     status.add_argument("--today", type=date.fromisoformat, help="judge Overdue as of this day")
     status.set_defaults(run=_status)
+    cli_committee.add_commands(commands, initialised=_initialised)
+
+    quality = commands.add_parser("quality", help="the chase list: values missing or overdue")
+    quality.add_argument("--period", required=True, help="a month (2016-03), quarter or year")
+    quality.add_argument("--format", choices=["table", "csv"], default="table")
+    quality.add_argument("--include-sensitive", action="store_true")
+    quality.add_argument("--today", type=date.fromisoformat, help="judge Overdue as of this day")
+    quality.set_defaults(run=_quality)
+
+    remind = commands.add_parser(
+        "remind", help="e-mail each responsible officer their overdue measures"
+    )
+    remind.add_argument("--dry-run", action="store_true", help="print the messages, send none")
+    remind.add_argument("--period", help="one month; default: the last 12 months that ended")
+    remind.add_argument("--today", type=date.fromisoformat, help="judge Overdue as of this day")
+    remind.set_defaults(run=_remind)
     return parser
 
 
@@ -119,20 +182,26 @@ def _template(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     engine = _initialised()
-    result = workbook.import_workbook(engine, args.file, actor=args.actor)
+    result = workbook.import_workbook(
+        engine, args.file, actor=args.actor, may_lower_markings=args.allow_lower_marking
+    )
     print(f"Imported {args.file}: {result}")
+    for line in result.markings_lowered:
+        print(f"  marking lowered: {line}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    workbook.export_workbook(_initialised(), args.file)
-    print(f"Database written to {args.file}.")
+    clearance = Marking.OFFICIAL_SENSITIVE if args.include_sensitive else Marking.OFFICIAL
+    written = workbook.export_workbook(_initialised(), args.file, clearance=clearance.value)
+    left_out = "" if args.include_sensitive else " (OFFICIAL-SENSITIVE measures left out)"
+    print(f"Database written to {written}{left_out}.")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
     clearance = Marking.OFFICIAL_SENSITIVE if args.include_sensitive else Marking.OFFICIAL
-    frame = queries.status(
+    frame = views.status(
         _initialised(),
         period=args.period,
         clearance=clearance.value,
@@ -142,7 +211,7 @@ def _status(args: argparse.Namespace) -> int:
     table = status_table(frame)
     if args.format == "csv":
         text = table.select_dtypes(include=["object", "str"]).columns
-        table[text] = table[text].map(lambda v: inert(v) if isinstance(v, str) else v)
+        table[text] = table[text].map(lambda v: inert_text.inert(v) if isinstance(v, str) else v)
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         with pd.option_context("display.max_colwidth", 120, "display.width", 400):
@@ -154,11 +223,62 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+CHASE_COLUMNS = ["code", "team", "responsible_officer", "status", "days_overdue"]
+
+
+def _chase(period: str | None, clearance: str, today: date) -> pd.DataFrame:
+    config = settings()
+    fy_start = config.financial_year_start_month
+    months = (
+        [queries.month_for(period, fy_start)]
+        if period
+        else entry_queries.ended_months(today, 12, fy_start)
+    )
+    grid = entry_queries.due_grid(_initialised(), clearance=clearance, months=months, config=config)
+    return quality.chase_list(grid, today)
+
+
+def _quality(args: argparse.Namespace) -> int:
+    clearance = Marking.OFFICIAL_SENSITIVE if args.include_sensitive else Marking.OFFICIAL
+    chase = _chase(args.period, clearance.value, args.today or date.today())
+    table = chase.assign(measure=chase["code"] + " " + chase["title"])
+    table = table[["measure", "team", "responsible_officer", "status", "days_overdue"]]
+    if args.format == "csv":
+        table = table.map(lambda v: inert_text.inert(v) if isinstance(v, str) else v)
+        table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    elif table.empty:
+        print(f"Nothing is missing or overdue for {args.period}.")
+    else:
+        with pd.option_context("display.max_colwidth", 80, "display.width", 300):
+            print(table.to_string(index=False))
+    return 0
+
+
+def _remind(args: argparse.Namespace) -> int:
+    config = settings()
+    chase = _chase(args.period, Marking.OFFICIAL_SENSITIVE.value, args.today or date.today())
+    messages = remind.compose(chase, sender=config.smtp.sender, council=config.council_name)
+    for row in remind.without_email(chase).itertuples():
+        print(f"no e-mail for the responsible officer of {row.code} ({row.period}): skipped")
+    if args.dry_run or not config.smtp.host:
+        why = "dry run" if args.dry_run else "no [smtp] host in config.toml"
+        print(f"{len(messages)} reminder(s) composed, none sent ({why}).")
+        for message in messages:
+            print(f"--- To: {message['To']}\nSubject: {message['Subject']}\n")
+            print(message.get_content())
+        return 0
+    sent = remind.send(messages, config.smtp)
+    print(f"{sent} reminder(s) sent through {config.smtp.host}:{config.smtp.port}.")
+    return 0
+
+
 def status_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The status columns, numbers rounded to each metric's decimals."""
+    """The status columns, numbers rounded to each metric's decimals; the approval state is
+    empty where no value is held (a row holding only a target has no value to approve)."""
     if frame.empty:
-        return pd.DataFrame(columns=queries.STATUS_COLUMNS)
-    table = frame[queries.STATUS_COLUMNS].copy()
+        return pd.DataFrame(columns=pipeline.STATUS_COLUMNS)
+    table = frame[pipeline.STATUS_COLUMNS].copy()
+    table["approval"] = frame["approval"].where(frame["actual"].notna()).fillna("")
     for column in NUMBER_COLUMNS:
         table[column] = [
             None if pd.isna(value) else round(float(value), int(decimals))
@@ -168,9 +288,14 @@ def status_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _message(error: BaseException) -> str:
-    problems = getattr(error, "problems", None)
-    if problems:
-        return f"{len(problems)} problem(s), nothing was changed:\n" + "\n".join(
-            f"  {problem}" for problem in problems
+    if isinstance(error, workbook.WorkbookError):
+        count = f"{error.total:,} problem{'s' if error.total != 1 else ''}"
+        listed = (
+            ""
+            if error.total <= workbook.MAX_PROBLEMS
+            else f" (the first {workbook.MAX_PROBLEMS} listed)"
+        )
+        return f"{count}{listed}, nothing was changed:\n" + "\n".join(
+            f"  {problem}" for problem in error.problems
         )
     return str(error)

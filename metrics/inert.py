@@ -8,6 +8,11 @@ apostrophe gets one more, so that `revert` can always give back exactly what `in
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 QUOTE = "'"
 
@@ -24,3 +29,20 @@ def revert(text: str) -> str:
     if text.startswith(QUOTE) and text[1:].startswith((*TRIGGERS, QUOTE)):
         return text[1:]
     return text
+
+
+def cell_text(value: str) -> str:
+    """Text no spreadsheet runs, without the control characters XML cannot hold."""
+    return inert(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+def cell_value(value: Any) -> Any:
+    """What goes into a spreadsheet cell: numbers as numbers, NaN blank, yes/no for flags,
+    text made inert (and blank text as no value)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return cell_text(value) or None
+    return value

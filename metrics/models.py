@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -20,6 +20,8 @@ class Priority(SQLModel, table=True):
     name: str = Field(unique=True, max_length=200)
     description: str = ""
     sort_order: int = 0
+    retired_from: str | None = Field(default=None, max_length=20)  # a month: gone from then on
+    version: int = 1
 
 
 class Initiative(SQLModel, table=True):
@@ -29,6 +31,8 @@ class Initiative(SQLModel, table=True):
     code: str = Field(index=True, unique=True, max_length=40)
     name: str = Field(unique=True, max_length=200)
     description: str = ""
+    retired_from: str | None = Field(default=None, max_length=20)
+    version: int = 1
 
 
 class InitiativePriority(SQLModel, table=True):
@@ -43,6 +47,8 @@ class Service(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=40)
     name: str = Field(unique=True, max_length=200)
+    retired_from: str | None = Field(default=None, max_length=20)
+    version: int = 1
 
 
 class Team(SQLModel, table=True):
@@ -51,10 +57,12 @@ class Team(SQLModel, table=True):
     code: str = Field(index=True, unique=True, max_length=80)
     name: str = Field(max_length=200)
     service_id: int = Field(foreign_key="service.id", index=True)
+    retired_from: str | None = Field(default=None, max_length=20)
+    version: int = 1
 
 
 class Metric(SQLModel, table=True):
-    """One row of a metric template (DESIGN.md section 3)."""
+    """One row of a metric template (`docs/template-workbook.md`, the Metrics sheet)."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(index=True, unique=True, max_length=40)
@@ -67,6 +75,8 @@ class Metric(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     aligned_to_id: int | None = Field(default=None, foreign_key="metric.id", index=True)
     responsible_officer: str = ""
+    # Where reminders go: the responsible officer's e-mail (docs/data-entry.md, "Reminders").
+    responsible_email: str = Field(default="", max_length=320)
     unit: str = "number"
     decimals: int = 0
     polarity: str = "higher"
@@ -89,7 +99,11 @@ class PeriodValue(SQLModel, table=True):
     """A metric's actual, target and commentary for one period, with its approval state."""
 
     __tablename__ = "period_value"
-    __table_args__ = (UniqueConstraint("metric_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("metric_id", "period"),
+        # The status query reads a window of period ends for the measures due (issue 12).
+        Index("ix_period_value_metric_id_period_end", "metric_id", "period_end"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     metric_id: int = Field(foreign_key="metric.id", index=True)
     period: str = Field(max_length=20)
@@ -107,7 +121,41 @@ class PeriodValue(SQLModel, table=True):
     entered_at: datetime | None = None
     approved_by: str = ""
     approved_at: datetime | None = None
+    submitted_at: datetime | None = None
+    return_reason: str = ""
+    returned_by: str = ""
+    # A value outside its measure's natural process limits: confirmed by a note, then reviewed.
+    outlier: bool = False
+    outlier_note: str = ""
+    outlier_reviewed_by: str = ""
     version: int = 1
+
+
+class TargetPlan(SQLModel, table=True):
+    """How a metric's targets for one financial year were set: the annual figure and profile."""
+
+    __tablename__ = "target_plan"
+    __table_args__ = (UniqueConstraint("metric_id", "fiscal_year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    metric_id: int = Field(foreign_key="metric.id", index=True)
+    fiscal_year: str = Field(max_length=7)
+    profile: str = Field(max_length=20)
+    annual_target: float | None = None
+    annual_target_upper: float | None = None
+    reason: str = ""
+    set_by: str = ""
+    set_at: datetime | None = None
+    version: int = 1
+
+
+class ClosedYear(SQLModel, table=True):
+    """A financial year the council has closed: its values no longer change."""
+
+    __tablename__ = "closed_year"
+    fiscal_year: str = Field(primary_key=True, max_length=7)
+    closed_by: str = ""
+    closed_at: datetime | None = None
+    reason: str = ""
 
 
 class AuditLog(SQLModel, table=True):
@@ -134,7 +182,8 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     role: str = Field(max_length=40)
     clearance: str = Field(default="OFFICIAL", max_length=40)
-    active: bool = True
+    active: bool = True  # a user is disabled, never deleted: the audit trail keeps their name
+    version: int = 1
 
 
 class UserService(SQLModel, table=True):
@@ -146,17 +195,108 @@ class UserService(SQLModel, table=True):
 
 
 class Snapshot(SQLModel, table=True):
-    """What a committee was shown for a period, frozen with a SHA-256 of its content."""
+    """What a committee was shown for a period, frozen with a SHA-256 of its content.
+
+    A snapshot and its rows, roll-ups and restatements are written once and never changed:
+    triggers refuse UPDATE and DELETE on all four tables (migration 0002).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     period: str = Field(index=True, max_length=20)
-    title: str = ""
-    meeting: str = ""
-    marking: str = "OFFICIAL"
+    committee: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=300)
+    meeting_date: date | None = None
+    marking: str = Field(default="OFFICIAL", max_length=40)
+    rated_on: date
+    include_unapproved: bool = False
+    unapproved_count: int = 0
     taken_at: datetime
-    taken_by: str = ""
+    taken_by: str = Field(default="", max_length=200)
     sha256: str = Field(max_length=64)
-    content: str = ""
+
+
+class SnapshotRow(SQLModel, table=True):
+    """One measure as the committee saw it in a snapshot."""
+
+    __tablename__ = "snapshot_row"
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshot.id", index=True)
+    position: int
+    code: str = Field(max_length=40)
+    title: str = ""
+    tier: str = Field(default="", max_length=40)
+    priority: str = ""
+    initiative: str = ""
+    service: str = ""
+    team: str = ""
+    responsible_officer: str = ""
+    marking: str = Field(default="OFFICIAL", max_length=40)
+    unit: str = Field(default="number", max_length=20)
+    decimals: int = 0
+    polarity: str = Field(default="higher", max_length=20)
+    frequency: str = Field(default="monthly", max_length=20)
+    period: str = Field(default="", max_length=20)
+    actual: float | None = None
+    target: float | None = None
+    target_upper: float | None = None
+    ytd: float | None = None
+    ytd_target: float | None = None
+    status: str = Field(default="", max_length=20)
+    explanation: str = ""
+    dot_previous: str = Field(default="", max_length=20)
+    dot_last_year: str = Field(default="", max_length=20)
+    risk_score: int = 0
+    risk_level: str = Field(default="", max_length=20)
+    forecast: float | None = None
+    forecast_target: float | None = None
+    forecast_status: str = Field(default="", max_length=20)
+    spc_signal: str = Field(default="", max_length=40)
+    commentary: str = ""
+    corrective_action: str = ""
+    approval: str = Field(default="", max_length=20)
+    unapproved: bool = False
+    last_updated: date | None = None
+
+
+class SnapshotRollup(SQLModel, table=True):
+    """Status counts of a tier or priority in a snapshot, as a reader of one marking sees them."""
+
+    __tablename__ = "snapshot_rollup"
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshot.id", index=True)
+    position: int
+    scope: str = Field(max_length=40)
+    level: str = Field(max_length=20)
+    name: str = ""
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    data_only: int = 0
+    missing: int = 0
+    status: str = Field(default="", max_length=20)
+
+
+class SnapshotRestatement(SQLModel, table=True):
+    """A value or target an earlier snapshot published that has changed since, carried here."""
+
+    __tablename__ = "snapshot_restatement"
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshot.id", index=True)
+    position: int
+    code: str = Field(max_length=40)
+    title: str = ""
+    tier: str = Field(default="", max_length=40)
+    marking: str = Field(default="OFFICIAL", max_length=40)
+    unit: str = Field(default="number", max_length=20)
+    decimals: int = 0
+    period: str = Field(max_length=20)
+    field_name: str = Field(max_length=20)
+    old_value: float | None = None
+    new_value: float | None = None
+    changed_by: str = ""
+    changed_at: datetime | None = None
+    reason: str = ""
+    published_in: int = 0
 
 
 class DataVersion(SQLModel, table=True):

@@ -4,18 +4,25 @@ years `2015-16`. The year starts in a configurable month (April by default)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from metrics.vocab import Frequency
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER_RE = re.compile(r"^(\d{4})-(\d{2})\s*[;: ]\s*Q(\d+)$", re.IGNORECASE)
 ISO_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
+LONDON = ZoneInfo("Europe/London")
 
 
 class PeriodError(ValueError):
     """A period label that cannot be read."""
+
+
+class UnknownPeriod(ValueError):
+    """A period label the council does not report on."""
 
 
 @dataclass(frozen=True, order=True)
@@ -233,14 +240,95 @@ def months(first: Period, last: Period, fy_start: int = 4) -> list[Period]:
     return [shift(first, step, fy_start) for step in range(count + 1)]
 
 
-def entry_deadline(period: Period, working_days: int) -> date:
-    """The date values are due: this many working days (Monday to Friday) after the period ends.
-
-    Bank holidays are not counted out; a council that needs them can lengthen the deadline.
-    """
+def entry_deadline(period: Period, working_days: int, holidays: Collection[date]) -> date:
+    """The date values are due: this many working days (Monday to Friday, not a bank holiday
+    in `holidays`) after the period ends. The one deadline rule: the status's Overdue, the chase
+    list, reminders and the entry checks all reach it through `Deadline`."""
     day, left = period.end, working_days
     while left > 0:
         day += timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in holidays:
             left -= 1
     return day
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The entry deadline as configured (`[periods] entry_deadline_working_days` and
+    `bank_holidays`): `deadline.of(period)` is the last day a value is on time."""
+
+    working_days: int = 10
+    holidays: frozenset[date] = frozenset()
+
+    def of(self, period: Period) -> date:
+        return entry_deadline(period, self.working_days, self.holidays)
+
+
+def month_for(label: str, fy_start: int = 4) -> Period:
+    """The reporting month a label stands for: a quarter or year reports in its last month."""
+    try:
+        period = parse(label, fy_start)
+    except PeriodError as error:
+        raise UnknownPeriod(str(error)) from error
+    if period.frequency is Frequency.MONTHLY:
+        return period
+    return month_period(period.end.year, period.end.month, fy_start)
+
+
+def month_of(day: date, fy_start: int = 4) -> Period:
+    """The reporting month a date falls in."""
+    return month_period(day.year, day.month, fy_start)
+
+
+# --- How a period or a date reads on screen -----------------------------------------------------
+
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def spoken(label: object) -> str:
+    """A period as the council says it: 'March 2017', 'Q4 2016-17', '2016-17'; anything that
+    is not a period label comes back as given (so a bad link's text is still shown as typed)."""
+    text = "" if label is None else str(label).strip()
+    try:
+        period = parse(text)
+    except PeriodError:
+        return text
+    if ISO_DATE_RE.match(text):  # a date is a day, not the month it falls in
+        return day_text(period.start.replace(day=int(text[8:10])))
+    if period.frequency is Frequency.MONTHLY:
+        return f"{MONTH_NAMES[period.start.month - 1]} {period.start.year}"
+    if period.frequency is Frequency.QUARTERLY:
+        return f"Q{period.label[-1]} {period.fiscal_year}"
+    return period.label
+
+
+def day_text(day: object) -> str:
+    """A date as '18 April 2017' ('–' for none), with a time of day as '18 April 2017, 09:05'."""
+    if day is None or day != day:  # None, NaN or NaT
+        return "–"
+    if isinstance(day, str):
+        try:
+            day = datetime.fromisoformat(day)
+        except ValueError:
+            return str(day)
+    if not isinstance(day, date):  # a pandas Timestamp is a datetime; NaT is neither
+        return "–"
+    if isinstance(day, datetime) and day.tzinfo is not None:
+        day = day.astimezone(LONDON)  # the audit trail stores UTC; the council reads UK time
+    text = f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    if isinstance(day, datetime) and (day.hour, day.minute, day.second) != (0, 0, 0):
+        text += f", {day:%H:%M}"
+    return text

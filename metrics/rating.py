@@ -1,7 +1,9 @@
-"""The risk-rating rules of DESIGN.md section 4 as small, pure, vectorised functions.
+"""The risk-rating rules of `docs/rating-rules.md` as small, pure, vectorised functions.
 
 Every function takes and returns pandas objects: one call rates every metric of a period.
-Reading a rule should take seconds; `docs/rating-rules.md` states each in words.
+Reading a rule should take seconds; `docs/rating-rules.md` states each in words. Signal or
+noise (XmR) is in `metrics.spc`, the sentence that says why in `metrics.explain`, and the one
+pipeline that applies them all in `metrics.pipeline`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from metrics.config import RatingDefaults
-from metrics.vocab import Aggregation, Direction, Polarity, RiskLevel, Signal, Status, Unit
+from metrics.config import RatingRules
+from metrics.vocab import Aggregation, Direction, Polarity, RiskLevel, Status, Unit
 
 RAG_LIKELIHOOD = {Status.GREEN: 1, Status.AMBER: 2, Status.RED: 3}
-UNRATED = (Status.DATA_ONLY, Status.MISSING, Status.OVERDUE)
 # Floating-point slack, relative to the size of the numbers compared, so that a value exactly
 # on a boundary (76.0 against 80 - 5 %) stays on it.
 EPSILON = 1e-9
@@ -75,11 +76,30 @@ def has_no_target(frame: pd.DataFrame) -> pd.Series:
     return no_target | (_is(frame, Polarity.BAND) & frame["target_upper"].isna())
 
 
+def is_cumulative(frame: pd.DataFrame) -> pd.Series:
+    """A summed (`sum`) measure is rated on its year to date; every other on its period."""
+    return frame["aggregation"] == Aggregation.SUM.value
+
+
+def judged(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with the targets the rating compares with: year-to-date ones when cumulative."""
+    cumulative = is_cumulative(frame)
+    return frame.assign(
+        target=frame["ytd_target"].where(cumulative, frame["target"]),
+        target_upper=frame["ytd_target_upper"].where(cumulative, frame["target_upper"]),
+    )
+
+
+def rated_value(frame: pd.DataFrame) -> pd.Series:
+    """The number the status judges: year to date when cumulative; none without an actual."""
+    return frame["ytd"].where(is_cumulative(frame), frame["actual"]).where(frame["actual"].notna())
+
+
 def rag(
     frame: pd.DataFrame,
     value: pd.Series,
     *,
-    rating: RatingDefaults,
+    rules: RatingRules,
     overdue: pd.Series | None = None,
 ) -> pd.Series:
     """Missing (Overdue once late) without a value, Data only without a target, else a colour.
@@ -90,19 +110,19 @@ def rag(
     value = value.astype(float)
     below, above = shortfall_below(frame, value), shortfall_above(frame, value)
     slack = _slack(frame["target"], frame["target_upper"], value)
-    percent = rating.default_tolerance_percent
+    percent = rules.default_tolerance_percent
     within = (below <= tolerance_below(frame, percent) + slack) & (
         above <= tolerance_above(frame, percent) + slack
     )
     late = pd.Series(False, index=frame.index) if overdue is None else overdue.astype(bool)
-    rules = [
+    cases = [
         (value.isna() & late, Status.OVERDUE),
         (value.isna(), Status.MISSING),
         (has_no_target(frame), Status.DATA_ONLY),
         ((below <= slack) & (above <= slack), Status.GREEN),
         (within, Status.AMBER),
     ]
-    verdict = np.select([when for when, _ in rules], [s.value for _, s in rules], Status.RED.value)
+    verdict = np.select([when for when, _ in cases], [s.value for _, s in cases], Status.RED.value)
     return pd.Series(verdict, index=frame.index)
 
 
@@ -115,7 +135,7 @@ def outside_band(value: pd.Series, lower: pd.Series, upper: pd.Series) -> pd.Ser
 
 
 def direction(
-    frame: pd.DataFrame, current: pd.Series, earlier: pd.Series, *, rating: RatingDefaults
+    frame: pd.DataFrame, current: pd.Series, earlier: pd.Series, *, rules: RatingRules
 ) -> pd.Series:
     """Improving, Stable (change under the threshold % of the earlier value) or Worsening.
 
@@ -126,7 +146,7 @@ def direction(
     current, earlier = current.astype(float), earlier.astype(float)
     change = current - earlier
     slack = _slack(current, earlier)
-    threshold = earlier.abs() * rating.stable_threshold_percent / 100.0
+    threshold = earlier.abs() * rules.stable_threshold_percent / 100.0
     stable = (change.abs() <= slack) | (change.abs() < threshold - slack)
     lower, upper = frame["target"].astype(float), frame["target_upper"].astype(float)
     band = _is(frame, Polarity.BAND)
@@ -139,14 +159,14 @@ def direction(
         index=frame.index,
     )
     no_range = band & (lower.isna() | upper.isna())
-    rules = [
+    cases = [
         (current.isna() | earlier.isna() | no_range, Direction.NO_COMPARISON),
         (stable, Direction.STABLE),
         (gain > slack, Direction.IMPROVING),
         (gain < -slack, Direction.WORSENING),
     ]
     verdict = np.select(
-        [when for when, _ in rules], [d.value for _, d in rules], Direction.STABLE.value
+        [when for when, _ in cases], [d.value for _, d in cases], Direction.STABLE.value
     )
     return pd.Series(verdict, index=frame.index)
 
@@ -161,10 +181,10 @@ def risk_score(status: pd.Series, travel: pd.Series, impact: pd.Series) -> pd.Se
     return (likelihood * impact.astype(float)).fillna(0).astype(int)
 
 
-def risk_level(score: pd.Series, *, rating: RatingDefaults) -> pd.Series:
+def risk_level(score: pd.Series, *, rules: RatingRules) -> pd.Series:
     """Low up to risk_low_max (2), Medium up to risk_medium_max (4), High above; None if 0."""
     levels = np.select(
-        [score <= 0, score <= rating.risk_low_max, score <= rating.risk_medium_max],
+        [score <= 0, score <= rules.risk_low_max, score <= rules.risk_medium_max],
         [RiskLevel.NONE.value, RiskLevel.LOW.value, RiskLevel.MEDIUM.value],
         RiskLevel.HIGH.value,
     )
@@ -176,8 +196,9 @@ def risk_level(score: pd.Series, *, rating: RatingDefaults) -> pd.Series:
 COUNT_COLUMNS = ["Red", "Amber", "Green", "Data only", "Missing"]
 
 
-def rollup(frame: pd.DataFrame, by: str | list[str], *, rating: RatingDefaults) -> pd.DataFrame:
-    """Counts of each status per group and the group's status.
+def rollup(frame: pd.DataFrame, by: str | list[str], *, rules: RatingRules) -> pd.DataFrame:
+    """Counts of each status per group, how many Reds carry High risk (`high_red`) and the
+    group's status.
 
     Red if any High-risk Red or at least a third Red; Amber if any Red or at least a third
     Amber; else Green. Overdue counts as Missing. A group with nothing rated is `Data only`, or
@@ -192,14 +213,12 @@ def rollup(frame: pd.DataFrame, by: str | list[str], *, rating: RatingDefaults) 
     )
     grouped = flags.groupby([frame[c] for c in keys], sort=True)
     counts = grouped[COUNT_COLUMNS].sum().astype(int)
-    high_red = grouped["high_red"].any()
-    counts["status"] = rollup_status(counts, high_red, rating=rating)
+    counts["high_red"] = grouped["high_red"].sum().astype(int)  # for the sentence that says why
+    counts["status"] = rollup_status(counts, counts["high_red"] > 0, rules=rules)
     return counts.reset_index()
 
 
-def rollup_status(
-    counts: pd.DataFrame, high_red: pd.Series, *, rating: RatingDefaults
-) -> pd.Series:
+def rollup_status(counts: pd.DataFrame, high_red: pd.Series, *, rules: RatingRules) -> pd.Series:
     """The rolled-up status from status counts and whether any Red carries High risk."""
     rated = counts[["Red", "Amber", "Green"]].sum(axis=1)
     share = rated.where(rated > 0, 1)
@@ -208,8 +227,8 @@ def rollup_status(
         [
             (rated == 0) & (counts["Data only"] == 0),
             rated == 0,
-            high_red | (red_share >= rating.rollup_red_share - EPSILON),
-            (counts["Red"] > 0) | (amber_share >= rating.rollup_amber_share - EPSILON),
+            high_red | (red_share >= rules.rollup_red_share - EPSILON),
+            (counts["Red"] > 0) | (amber_share >= rules.rollup_amber_share - EPSILON),
         ],
         [Status.MISSING.value, Status.DATA_ONLY.value, Status.RED.value, Status.AMBER.value],
         Status.GREEN.value,
@@ -280,7 +299,8 @@ def forecast(history: pd.DataFrame, year: pd.DataFrame) -> pd.DataFrame:
     `year`, indexed by metric_id: per_year, year_target, year_end_target, year_end_target_upper
     and, optionally, year_target_upper (the upper targets added up, for a sum band).
     """
-    known = history.dropna(subset=["actual"])
+    # In period order: the database returns rows in no order, and `last` reads the latest.
+    known = history.dropna(subset=["actual"]).sort_values(["metric_id", "position"])
     frame = year.join(_year_so_far(history)).join(_known_sums(known))
     frame["n"] = frame["n"].fillna(0)
     cumulative = frame["aggregation"] == Aggregation.SUM.value
@@ -370,234 +390,6 @@ def _outturn(frame: pd.DataFrame) -> pd.Series:
         (frame["sy"] + projected) / (n + missing),
     )
     return pd.Series(outturn, index=frame.index, dtype=float)
-
-
-# --- Signal or noise (XmR) -------------------------------------------------------------------
-
-
-def xmr(values: pd.Series) -> pd.DataFrame:
-    """XmR chart: mean, limits (mean ± 2.66 × mean moving range), the special-cause rules, and
-    `high`: which way each point reads (above the mean, or for a trend-only point, rising).
-
-    The rules: a point outside the limits, a run of 7 on one side of the mean (a point on the
-    mean breaks it), a trend of 6 points each higher (or each lower) than the one before.
-    """
-    values = values.astype(float).reset_index(drop=True)
-    mean = values.mean()
-    moving_range = values.diff().abs()
-    spread = 2.66 * moving_range.mean()
-    slack = EPSILON * max(1.0, abs(mean))
-    frame = pd.DataFrame({"value": values, "moving_range": moving_range})
-    frame["mean"], frame["upper_limit"], frame["lower_limit"] = mean, mean + spread, mean - spread
-    frame["outside_limits"] = (values - mean).abs() > spread + slack
-    frame["run_of_7"] = _in_run(np.sign(values - mean), 7)
-    # 6 points in a trend are 5 steps the same way; the run includes the point before them.
-    steps = _in_run(np.sign(values.diff()), 5)
-    frame["trend_of_6"] = steps | steps.shift(-1, fill_value=False)
-    frame["special_cause"] = frame[["outside_limits", "run_of_7", "trend_of_6"]].any(axis=1)
-    # Which way a point reads (as spc_signal reads it): against the mean when it is outside the
-    # limits or in a run; for a point flagged only by the trend rule, whether the trend rises.
-    step = np.sign(values.diff())
-    rising = step.where(steps, step.shift(-1)) > 0
-    against_mean = frame["outside_limits"] | frame["run_of_7"]
-    frame["high"] = (values > mean).where(against_mean | ~frame["trend_of_6"], rising).astype(bool)
-    return frame
-
-
-def _in_run(sign: pd.Series, length: int) -> pd.Series:
-    """True for each point inside a run of at least `length` equal, non-zero signs."""
-    sign = sign.fillna(0)
-    block = (sign != sign.shift()).cumsum()
-    run_length = sign.groupby(block).transform("size")
-    return ((sign != 0) & (run_length >= length)).astype(bool)
-
-
-def spc_signal(values: pd.Series, polarity: str, *, rating: RatingDefaults) -> Signal:
-    """The Making Data Count verdict on the latest point: too few points, common cause, or a
-    special cause read with the polarity (improving, concerning, or neither for a band).
-
-    A point outside the limits or in a run is high or low against the mean; a point in a trend
-    is high when the trend rises, wherever it lies against the mean.
-    """
-    values = values.dropna()
-    if len(values) < rating.spc_min_points:
-        return Signal.TOO_FEW_POINTS
-    chart = xmr(values)
-    last = chart.iloc[-1]
-    if not last["special_cause"]:
-        return Signal.COMMON_CAUSE
-    if polarity == Polarity.BAND.value:
-        return Signal.NEITHER
-    if last["outside_limits"] or last["run_of_7"]:
-        high = last["value"] > last["mean"]
-    else:
-        high = chart["value"].diff().iloc[-1] > 0
-    good = high if polarity == Polarity.HIGHER.value else not high
-    return Signal.IMPROVING if good else Signal.CONCERNING
-
-
-def latest_signals(
-    history: pd.DataFrame, polarity: pd.Series, *, rating: RatingDefaults
-) -> pd.Series:
-    """spc_signal for every metric at once, from `history` (metric_id, actual) in time order;
-    indexed like `polarity` (by metric_id)."""
-    known = history.dropna(subset=["actual"])
-    metric, value = known["metric_id"], known["actual"].astype(float)
-    by_metric = value.groupby(metric)
-    mean = by_metric.transform("mean")
-    spread = 2.66 * by_metric.diff().abs().groupby(metric).transform("mean")
-    slack = EPSILON * mean.abs().clip(lower=1.0)
-    step = np.sign(by_metric.diff()).fillna(0)
-    points = pd.DataFrame(
-        {
-            "count": by_metric.transform("size"),
-            "outside": (value - mean).abs() > spread + slack,
-            "run": _run_length(metric, np.sign(value - mean)) >= 7,
-            "trend": _run_length(metric, step) >= 5,
-            "high": value > mean,
-            "rising": step > 0,
-        }
-    )
-    points["run"] &= np.sign(value - mean) != 0
-    points["trend"] &= step != 0
-    last = points.groupby(metric).last().reindex(polarity.index)
-    special = (last["outside"] | last["run"] | last["trend"]).eq(True)
-    high = last["high"].where(last["outside"] | last["run"], last["rising"]).eq(True)
-    good = high.where(polarity == Polarity.HIGHER.value, ~high)
-    verdict = np.select(
-        [
-            last["count"].fillna(0) < rating.spc_min_points,
-            ~special,
-            polarity == Polarity.BAND.value,
-            good,
-        ],
-        [
-            Signal.TOO_FEW_POINTS.value,
-            Signal.COMMON_CAUSE.value,
-            Signal.NEITHER.value,
-            Signal.IMPROVING.value,
-        ],
-        Signal.CONCERNING.value,
-    )
-    return pd.Series(verdict, index=polarity.index)
-
-
-def _run_length(group: pd.Series, sign: pd.Series) -> pd.Series:
-    """How many points in a row, up to and including each one, share its sign (per group)."""
-    block = ((sign != sign.shift()) | (group != group.shift())).cumsum()
-    return sign.groupby(block).cumcount() + 1
-
-
-# --- Why this colour -------------------------------------------------------------------------
-
-
-def format_value(value: float | None, unit: str, decimals: int) -> str:
-    """A number as a council reader expects it: 71.2 %, £1,234, -£50, 8.5 days, 1,234."""
-    if value is None or pd.isna(value):
-        return "no value"
-    places = max(int(decimals), 0)
-    number = f"{abs(value):,.{places}f}"
-    sign = "-" if round(value, places) < 0 else ""  # -0.04 to 1 place is 0.0, not -0.0
-    return {
-        Unit.PERCENT.value: f"{sign}{number} %",
-        Unit.CURRENCY.value: f"{sign}£{number}",
-        Unit.DAYS.value: f"{sign}{number} days",
-    }.get(unit, f"{sign}{number}")
-
-
-POLARITY_PHRASE = {
-    Polarity.HIGHER.value: "higher is better",
-    Polarity.LOWER.value: "lower is better",
-    Polarity.BAND.value: "inside the target range is best",
-}
-
-
-def explain(
-    frame: pd.DataFrame, value: pd.Series, status: pd.Series, *, rating: RatingDefaults
-) -> pd.Series:
-    """One sentence per row that states the rule and the numbers behind its status."""
-    below = tolerance_below(frame, rating.default_tolerance_percent)
-    above = tolerance_above(frame, rating.default_tolerance_percent)
-    sentences = [
-        _sentence(row, v, s, lo, hi, rating.default_tolerance_percent)
-        for (_, row), v, s, lo, hi in zip(
-            frame.iterrows(), value, status, below, above, strict=True
-        )
-    ]
-    return pd.Series(sentences, index=frame.index)
-
-
-def _sentence(
-    row: pd.Series, value: float, status: str, tol_below: float, tol_above: float, default: float
-) -> str:
-    """The sentence for one row; the numbers in it are the ones the rule compared."""
-    period, polarity = row.get("period", ""), row["polarity"]
-    ytd = " year to date" if row.get("rated_on") == "ytd" else ""
-    if status in (Status.MISSING.value, Status.OVERDUE.value):
-        return f"{status}: no actual entered for {period}{_due_text(row, status)}"
-    if status == Status.DATA_ONLY.value:
-        shown = format_value(value, row["unit"], row["decimals"])
-        return f"Data only: {shown}{ytd} is not rated; {_why_data_only(row, period)}"
-    low = polarity == Polarity.HIGHER.value or (
-        polarity == Polarity.BAND.value and value < row["target"]
-    )
-    upper = row["target_upper"] if polarity == Polarity.BAND.value else row["target"]
-    edge = row["target"] - tol_below if low else upper + tol_above
-    places = _decimals_to_tell_apart(value, [row["target"], upper, edge], int(row["decimals"]))
-    fmt = lambda x: format_value(x, row["unit"], places)  # noqa: E731
-    subject = f"{fmt(value)}{ytd}"
-    phrase = POLARITY_PHRASE[polarity]
-    if polarity == Polarity.BAND.value:
-        target_text = f"the target range {fmt(row['target'])} to {fmt(upper)}"
-        green = f"is inside {target_text}"
-    else:
-        target_text = f"the {fmt(row['target'])} {'year-to-date target' if ytd else 'target'}"
-        verb = "meets or beats" if polarity == Polarity.HIGHER.value else "is at or under"
-        green = f"{verb} {target_text}"
-    if status == Status.GREEN.value:
-        return f"Green: {subject} {green}; {phrase}"
-    side = "below" if low else "above"
-    tolerance = _tolerance_phrase(row, tol_below if low else tol_above, default, places)
-    gap = "but within" if status == Status.AMBER.value else "by more than"
-    return f"{status}: {subject} is {side} {target_text} {gap} {tolerance} ({fmt(edge)}); {phrase}"
-
-
-def _why_data_only(row: pd.Series, period: str) -> str:
-    """Why a row is not rated: the `data only` flag, no target, or a band with no upper target."""
-    if row["data_only"]:
-        return "this is a contextual measure with no target"
-    if row["polarity"] == Polarity.BAND.value and not pd.isna(row["target"]):
-        return f"no upper target is set for {period}"
-    return f"no target is set for {period}"
-
-
-def _due_text(row: pd.Series, status: str) -> str:
-    """`; it is due by 2015-05-15` (`it was` once Overdue), or nothing without a deadline."""
-    due = row.get("deadline")
-    if due is None or pd.isna(due):
-        return ""
-    tense = "it was" if status == Status.OVERDUE.value else "it is"
-    return f"; {tense} due by {pd.Timestamp(due).date().isoformat()}"
-
-
-def _decimals_to_tell_apart(value: float, others: list[float], decimals: int) -> int:
-    """The metric's decimals, or up to 4 more where rounding would make unequal numbers look
-    equal (8.44 days against an 8.4 days edge), so a sentence never contradicts itself."""
-    differ = [o for o in others if not pd.isna(o) and abs(value - o) > EPSILON * max(1, abs(o))]
-    places = max(decimals, 0)
-    for extra in range(5):
-        if all(f"{value:.{places + extra}f}" != f"{o:.{places + extra}f}" for o in differ):
-            return places + extra
-    return places + 4
-
-
-def _tolerance_phrase(row: pd.Series, amount: float, default: float, places: int) -> str:
-    """`the 5 % tolerance` for a percent of the target, `the tolerance of 0.4 days` otherwise."""
-    tolerance = row["tolerance"]
-    if pd.isna(tolerance) or row["tolerance_is_percent"]:
-        percent = default if pd.isna(tolerance) else tolerance
-        return f"the {percent:g} % tolerance"
-    return f"the tolerance of {format_value(amount, row['unit'], places)}"
 
 
 def is_overdue(deadline: pd.Series, today: date) -> pd.Series:

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text, update
-from sqlmodel import Session, select
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    text,
+    update,
+)
+from sqlmodel import Session, col, select
 
 from metrics.models import AuditLog, DataVersion
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The advisory lock every PostgreSQL write holds: one number, the same in every replica.
+WRITE_LOCK_KEY = 7_042_016  # the Governance Committee report, 7 April 2016
 
 
 class ConflictError(RuntimeError):
@@ -65,15 +79,31 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back everything on any error."""
+def write(engine: Engine) -> Iterator[Session]:
+    """One unit of work holding the write lock from its first statement; all or nothing.
+
+    The lock is taken before anything is read, so what a write compares against (a version,
+    an old value for the audit trail, whether a row exists) cannot change under it: SQLite
+    starts with `BEGIN IMMEDIATE`, PostgreSQL takes a transaction-scoped advisory lock. Writers
+    queue for each other (SQLite waits up to its busy timeout); readers are never blocked.
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
+            _lock_for_writing(session)
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def _lock_for_writing(session: Session) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # pysqlite would begin a deferred transaction at the first INSERT; begin it ourselves.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
 
 
 def now() -> datetime:
@@ -99,25 +129,59 @@ def audit(
     """Append one row to the audit trail, inside the caller's transaction."""
     session.add(
         AuditLog(
-            at=now(),
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_key=entity_key,
-            field_name=field_name,
-            old_value=None if old_value is None else str(old_value),
-            new_value=None if new_value is None else str(new_value),
-            reason=reason,
+            **audit_row(
+                actor=actor,
+                action=action,
+                entity=entity,
+                entity_key=entity_key,
+                field_name=field_name,
+                old_value=old_value,
+                new_value=new_value,
+                reason=reason,
+            )
         )
     )
 
 
+def audit_row(
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_key: str,
+    field_name: str = "",
+    old_value: object = None,
+    new_value: object = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """One audit row's columns, for `audit_many`."""
+    return {
+        "at": now(),
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_key": entity_key,
+        "field_name": field_name,
+        "old_value": None if old_value is None else str(old_value),
+        "new_value": None if new_value is None else str(new_value),
+        "reason": reason,
+    }
+
+
+def audit_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many audit rows (`audit_row`) in one statement, inside the caller's transaction."""
+    if rows:
+        session.connection().execute(insert(AuditLog), list(rows))
+
+
 def bump_data_version(session: Session) -> None:
     """Mark that data changed, in the same transaction, so every replica's caches refresh."""
-    result = session.exec(  # type: ignore[call-overload]
-        update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
+    statement = (
+        update(DataVersion)
+        .where(col(DataVersion.id) == 1)
+        .values(version=col(DataVersion.version) + 1)
     )
-    if result.rowcount == 0:
+    if _rows_changed(session, statement) == 0:
         session.add(DataVersion(id=1, version=1))
 
 
@@ -128,16 +192,48 @@ def data_version(engine: Engine) -> int:
     return int(row or 0)
 
 
+def _rows_changed(session: Session, statement: Update) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    result: CursorResult[Any] = session.connection().execute(statement)
+    return result.rowcount
+
+
+def versioned_update_many(
+    session: Session, model: Any, rows: Sequence[tuple[int, int, Mapping[str, object]]]
+) -> None:
+    """Many `UPDATE ... WHERE id=? AND version=?`, (id, version seen, values) each: one
+    executemany per set of columns changed, each row's version raised by one. ConflictError
+    (and nothing of the caller's transaction is kept) unless every row matched."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for row_id, version, values in rows:
+        named = {f"new_{k}": v for k, v in values.items()}
+        groups.setdefault(tuple(sorted(values)), []).append(
+            {"match_id": row_id, "match_version": version, "new_version": version + 1, **named}
+        )
+    for columns, params in groups.items():
+        statement = (
+            update(model)
+            .where(model.id == bindparam("match_id"), model.version == bindparam("match_version"))
+            .values(version=bindparam("new_version"), **{c: bindparam(f"new_{c}") for c in columns})
+        )
+        result: CursorResult[Any] = session.connection().execute(statement, params)
+        if result.rowcount != len(params):
+            raise ConflictError(
+                f"{result.rowcount} of {len(params)} {model.__name__} rows were at the version "
+                "seen: someone else changed the rest; reload to see their change, then try again"
+            )
+
+
 def versioned_update(
-    session: Session, model: type, row_id: int, version: int, **values: object
+    session: Session, model: Any, row_id: int, version: int, **values: object
 ) -> None:
     """`UPDATE ... WHERE id=? AND version=?`; ConflictError if another user got there first."""
-    result = session.exec(  # type: ignore[call-overload]
+    statement = (
         update(model)
-        .where(model.id == row_id, model.version == version)  # type: ignore[attr-defined]
+        .where(model.id == row_id, model.version == version)
         .values(version=version + 1, **values)
     )
-    if result.rowcount != 1:
+    if _rows_changed(session, statement) != 1:
         raise ConflictError(
             f"{model.__name__} {row_id} was changed by someone else since you opened it; "
             "reload to see their change, then try again"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
 
 class Tier(StrEnum):
@@ -86,12 +86,6 @@ class Direction(StrEnum):
     NO_COMPARISON = "No comparison"
 
 
-class RiskImpact(IntEnum):
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-
-
 class RiskLevel(StrEnum):
     LOW = "Low"
     MEDIUM = "Medium"
@@ -100,10 +94,19 @@ class RiskLevel(StrEnum):
 
 
 class Signal(StrEnum):
-    """NHS Making Data Count style verdicts on an XmR chart's latest point."""
+    """NHS Making Data Count variation: the XmR chart's reading of a point."""
 
     TOO_FEW_POINTS = "Too few points"
     COMMON_CAUSE = "Common cause"
     IMPROVING = "Special cause: improving"
     CONCERNING = "Special cause: concerning"
-    NEITHER = "Special cause"
+    NEUTRAL = "Special cause: neutral"
+
+
+class Assurance(StrEnum):
+    """NHS Making Data Count assurance: will the process meet its target?"""
+
+    PASSING = "Consistently passing"
+    FAILING = "Consistently failing"
+    HIT_AND_MISS = "Hit and miss"
+    NONE = ""

@@ -2,39 +2,39 @@
 
 import streamlit as st
 
+from metrics.config import settings
+from metrics.periods import spoken
 from pages import _ui as ui
 
 user = ui.require("dashboard")
+committee = not ui.may(user, "dashboard", "unapproved")  # a councillor: approved values only
 period = ui.period()
 if period is None:
     st.title("ME2E dashboard")
     st.info("No values have been entered yet, so there is nothing to rate.")
     st.stop()
 
-board = ui.dashboard(period, user.clearance)
-st.title(f"ME2E dashboard: {period}")
+# The title goes out before the month is read, and the headline before any table: Streamlit
+# draws as the script runs, so nothing below the fold holds up what the reader sees first.
+st.title(f"ME2E dashboard: {spoken(period)}")
+board = ui.dashboard(period, user.clearance, committee)
+earlier = ", ".join(spoken(p) for p in board.compared_with) or "none"
 st.caption(
-    "Counts of every measure due this month, by tier; each change compares the same measures "
-    f"with their previous period ({', '.join(board.compared_with) or 'none'})."
+    f"The {ui.plain(settings().programme)} dashboard. Counts of every measure due this month, "
+    f"by tier; each change compares the same measures with their previous period ({earlier})."
 )
 ui.headline(board)
 
 st.subheader("Exceptions: Red and Amber, highest risk first")
 ui.metric_table(
-    board.exceptions, key="exceptions", empty=f"No measure is Red or Amber in {period}."
+    board.exceptions, key="exceptions", empty=f"No measure is Red or Amber in {spoken(period)}."
 )
 
-tree, priorities = st.columns([1, 1.2])
-with tree:
-    st.subheader("Line of sight")
-    ui.line_of_sight(board.nodes)
-with priorities:
-    st.subheader("Priorities")
-    ui.level_table(
-        board.priorities,
-        key="priorities",
-        empty="No priorities are set up yet.",
-    )
+st.subheader("Priorities")
+ui.level_table(board.priorities, key="priorities", empty="No priorities are set up yet.")
+
+st.subheader("Line of sight: each priority and what delivers it")
+ui.alignment_overview(board.nodes)
 
 st.subheader("Changed status since the previous period")
 ui.metric_table(board.changes, key="changes", empty="No measure changed status.")

@@ -5,14 +5,15 @@ import streamlit as st
 from pages import _ui as ui
 
 user = ui.require("initiative")
+committee = not ui.may(user, "initiative", "unapproved")  # a councillor: approved values only
 period = ui.period()
 initiative = ui.selected("initiative", ui.options("initiative", user.clearance), "Initiative")
 if initiative is None or period is None:
     st.title("ME2E initiatives")
-    ui.index("initiative", period, user.clearance)
+    ui.index("initiative", period, user.clearance, committee)
     st.stop()
 
-view = ui.level_view("initiative", initiative, period, user.clearance)
+view = ui.level_view("initiative", initiative, period, user.clearance, committee, ui.within())
 ui.level_header(view)
 
 st.subheader("ME2E measures")

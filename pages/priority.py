@@ -5,14 +5,15 @@ import streamlit as st
 from pages import _ui as ui
 
 user = ui.require("priority")
+committee = not ui.may(user, "priority", "unapproved")  # a councillor: approved values only
 period = ui.period()
 priority = ui.selected("priority", ui.options("priority", user.clearance), "Priority")
 if priority is None or period is None:
     st.title("Priorities")
-    ui.index("priority", period, user.clearance)
+    ui.index("priority", period, user.clearance, committee)
     st.stop()
 
-view = ui.level_view("priority", priority, period, user.clearance)
+view = ui.level_view("priority", priority, period, user.clearance, committee, ui.within())
 ui.level_header(view)
 
 st.subheader("Corporate Plan measures")

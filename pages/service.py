@@ -5,14 +5,15 @@ import streamlit as st
 from pages import _ui as ui
 
 user = ui.require("service")
+committee = not ui.may(user, "service", "unapproved")  # a councillor: approved values only
 period = ui.period()
 service = ui.selected("service", ui.options("service", user.clearance), "Service")
 if service is None or period is None:
     st.title("Services")
-    ui.index("service", period, user.clearance)
+    ui.index("service", period, user.clearance, committee)
     st.stop()
 
-view = ui.level_view("service", service, period, user.clearance)
+view = ui.level_view("service", service, period, user.clearance, committee, ui.within())
 ui.level_header(view)
 
 st.subheader("Teams")

@@ -5,14 +5,15 @@ import streamlit as st
 from pages import _ui as ui
 
 user = ui.require("team")
+committee = not ui.may(user, "team", "unapproved")  # a councillor: approved values only
 period = ui.period()
 team = ui.selected("team", ui.options("team", user.clearance), "Team")
 if team is None or period is None:
     st.title("Teams")
-    ui.index("team", period, user.clearance)
+    ui.index("team", period, user.clearance, committee)
     st.stop()
 
-view = ui.level_view("team", team, period, user.clearance)
+view = ui.level_view("team", team, period, user.clearance, committee, ui.within())
 ui.level_header(view)
 
 st.subheader("Measures")

@@ -8,6 +8,8 @@ test runs that share one PostgreSQL database never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -44,6 +46,30 @@ def _postgres_engine(_folder: Path) -> Iterator[Engine]:
         admin.dispose()
 
 
+def engine_at_revision(revision: str, folder: Path) -> Iterator[Engine]:
+    """An empty database migrated only to `revision` (for a migration's upgrade test): a SQLite
+    file in `folder` or a private PostgreSQL schema, removed afterwards."""
+    from alembic import command
+
+    if not TEST_DATABASE_URL:
+        engine = store.make_engine(f"sqlite:///{folder}/old.db")
+        command.upgrade(store.alembic_config(engine), revision)
+        yield engine
+        engine.dispose()
+        return
+    schema = f"test_{uuid4().hex[:16]}"
+    admin = create_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = store.make_engine(_with_search_path(TEST_DATABASE_URL, schema))
+    command.upgrade(store.alembic_config(engine), revision)
+    yield engine
+    engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
 def _sqlite_engine(folder: Path) -> Iterator[Engine]:
     engine = store.make_engine(f"sqlite:///{folder}/t.db")
     try:
@@ -51,6 +77,18 @@ def _sqlite_engine(folder: Path) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """Put back `__main__` after each test: an AppTest run leaves a page script there.
+
+    A child started by multiprocessing (forkserver or spawn) imports whatever `__main__` names
+    before it runs its target, so a leftover page would run inside every later child.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
@@ -124,9 +162,126 @@ def demo_db(demo_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     settings.cache_clear()
 
 
+def copy_demo(demo_database: str, make_engine: Callable[[], Engine], folder: Path) -> Engine:
+    """A demo council of the test's own to write to, in well under a second: a copy of the
+    session's SQLite file, or its rows copied into a fresh PostgreSQL schema."""
+    if not TEST_DATABASE_URL:
+        copy = folder / "council.db"
+        shutil.copy(demo_database.removeprefix("sqlite:///"), copy)
+        return store.make_engine(f"sqlite:///{copy}")
+    from sqlmodel import SQLModel
+
+    engine = make_engine()
+    source = make_url(demo_database).query["options"].removeprefix("-csearch_path=")
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):  # what the migrations seeded
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+        for table in SQLModel.metadata.sorted_tables:  # parents before children
+            connection.execute(
+                text(f'INSERT INTO "{table.name}" SELECT * FROM "{source}"."{table.name}"')
+            )
+            if "id" in table.columns and table.columns["id"].autoincrement is not False:
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+                    )
+                )
+    return engine
+
+
+@pytest.fixture
+def demo_copy(
+    demo_database: str,
+    make_engine: Callable[[], Engine],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Engine]:
+    """The app pointed at a demo council of this test's own (the test writes), caches emptied
+    around it."""
+    import streamlit as st
+
+    from metrics.config import settings
+
+    engine = copy_demo(demo_database, make_engine, tmp_path)
+    monkeypatch.setenv("SCORECARD_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield engine
+    engine.dispose()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
 @pytest.fixture
 def demo_engine(demo_database: str) -> Iterator[Engine]:
     """An engine on the demo council."""
     engine = store.make_engine(demo_database)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def app_on(
+    make_engine: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], Engine]]:
+    """A maker of an empty database the app is then pointed at (caches emptied around it). Its
+    people are made up by each test, so demo mode is told to run over them."""
+    import streamlit as st
+
+    from metrics.config import settings
+
+    def make() -> Engine:
+        engine = make_engine()
+        monkeypatch.setenv("SCORECARD_DATABASE_URL", engine.url.render_as_string(False))
+        monkeypatch.setenv("SCORECARD_ALLOW_DEMO_OVER_REAL_DATA", "1")
+        settings.cache_clear()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        return engine
+
+    yield make
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
+# --- The real browser (pytest-playwright on Debian's Chromium): tests marked `browser` -------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium (Playwright cannot download its own browser here)."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        reason = "no Chromium at /usr/bin/chromium (apt-get install -y chromium)"
+        if os.environ.get("REQUIRE_BROWSER"):  # CI installs it, so there a skip is a failure
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(chromium),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """A window tall enough for the screenshots to show a screenful of the page."""
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1500}}
+
+
+@pytest.fixture
+def writable_app(
+    demo_database: str, make_engine: Callable[[], Engine], tmp_path: Path
+) -> Iterator[tuple[str, str]]:
+    """(app URL, database URL): the app serving a demo council of this test's own, to write to."""
+    from browser_app import serve, writable_demo
+
+    database = writable_demo(demo_database, make_engine, tmp_path)
+    with serve(database, tmp_path) as url:
+        yield url, database

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from metrics import access, store
+from metrics import access, queries, store
 from metrics.access import AccessDenied, CurrentUser
 from metrics.models import User
 from metrics.vocab import Marking, Role
@@ -30,7 +30,7 @@ def test_a_clearance_sees_its_marking_and_below(clearance: str, visible: list[st
 @pytest.mark.parametrize(
     ("marking", "effective"),
     [
-        (None, OFFICIAL),  # no marking is treated as OFFICIAL (DESIGN.md section 7)
+        (None, OFFICIAL),  # no marking is treated as OFFICIAL (docs/marking-and-roles.md)
         ("", OFFICIAL),
         (NPM, NPM),
         (SENSITIVE, SENSITIVE),
@@ -96,6 +96,47 @@ def test_a_manager_without_services_is_told_to_ask_an_administrator() -> None:
 def test_load_user_refuses_a_row_it_cannot_read(
     engine: Engine, role: str, clearance: str, found: bool
 ) -> None:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         session.add(User(email="someone@council", name="Someone", role=role, clearance=clearance))
-    assert (access.load_user(engine, " Someone@Council ") is not None) == found
+    assert (queries.user(engine, email=" Someone@Council ") is not None) == found
+
+
+MARKINGS = [None, "", NPM, OFFICIAL, SENSITIVE, "SECRET", "official"]
+
+
+def test_the_sql_filter_and_the_python_rule_agree_on_every_marking_and_clearance(
+    engine: Engine,
+) -> None:
+    """One visibility rule: what `queries.visible_to` lets through is what `access.may_see`
+    allows, for blank, known and unknown markings (an unknown one fails closed, to sensitive)."""
+    from sqlalchemy import select
+
+    from metrics.models import Metric
+
+    with store.write(engine) as session:
+        for number, marking in enumerate(MARKINGS):
+            session.add(Metric(code=f"M{number}", title="x", tier="ME2E", marking=marking))
+    for clearance in [NPM, OFFICIAL, SENSITIVE, "SECRET"]:
+        with engine.connect() as connection:
+            found = set(
+                connection.execute(
+                    select(Metric.code).where(queries.visible_to(clearance))
+                ).scalars()
+            )
+        allowed = {f"M{n}" for n, m in enumerate(MARKINGS) if access.may_see(clearance, m)}
+        assert found == allowed, clearance
+
+
+@pytest.mark.parametrize(
+    ("clearance", "marking", "visible"),
+    [
+        (OFFICIAL, None, True),  # no marking is OFFICIAL
+        (NPM, "", False),
+        (OFFICIAL, SENSITIVE, False),
+        (SENSITIVE, SENSITIVE, True),
+        (SENSITIVE, "SECRET", True),  # unknown is treated as sensitive, not hidden from all
+        (OFFICIAL, "SECRET", False),
+    ],
+)
+def test_may_see(clearance: str, marking: str | None, visible: bool) -> None:
+    assert access.may_see(clearance, marking) is visible

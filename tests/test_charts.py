@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from metrics import charts
-from metrics.config import RatingDefaults
-from metrics.rating import spc_signal, xmr
+from metrics.config import RatingRules
+from metrics.spc import spc_signal, xmr
 from metrics.vocab import Direction, Signal, Status
 
 
@@ -57,32 +59,33 @@ def test_user_text_is_made_inert_for_plotly() -> None:
     assert charts.safe_text(None) == ""
 
 
-def nodes() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "id": ["P:a", "P:a|M:CP1", "P:a|M:CP2"],
-            "parent": ["", "P:a", "P:a"],
-            "label": ["<b>Homes</b>", "CP1", "CP2"],
-            "status": ["Red", "Red", "Green"],
-            "value": [2, 1, 1],
-            "summary": ["1 Red · 1 Green", "1 Red", "1 Green"],
-            "title": ["Homes", "CP1: one", "CP2: two"],
-        }
-    )
+def lightness(colour: str) -> float:
+    """CIE L* (0 black to 100 white) of a '#RRGGBB' colour: what survives greyscale print."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
 
 
-def test_line_of_sight_is_a_sunburst_coloured_and_marked_by_status() -> None:
-    figure = charts.line_of_sight_figure(nodes())
-    (trace,) = figure.data
-    assert trace.type == "sunburst"
-    assert list(trace.ids) == ["P:a", "P:a|M:CP1", "P:a|M:CP2"]
-    assert list(trace.parents) == ["", "P:a", "P:a"]
-    assert list(trace.marker.colors) == ["#D55E00", "#D55E00", "#009E73"]
-    assert trace.branchvalues == "total"
-    # the symbol starts every segment's text, so colour is never the only cue
-    assert trace.texttemplate.startswith("%{customdata[3]}")
-    assert [row[3] for row in trace.customdata] == ["✖", "✖", "●"]
-    assert trace.labels[0] == "&lt;b&gt;Homes&lt;/b&gt;"
+@pytest.mark.parametrize(
+    ("colour", "expected"),
+    [("#000000", 0.0), ("#FFFFFF", 100.0), ("#777777", 50.0)],  # pins the formula
+)
+def test_lightness_is_cie_l_star(colour: str, expected: float) -> None:
+    assert lightness(colour) == pytest.approx(expected, abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("darker", "lighter"),
+    [
+        ("Red", "Green"),  # the old vermilion and green were 6 apart: one grey in print
+        ("Green", "Amber"),
+        ("Red", "Amber"),
+    ],
+)
+def test_red_amber_and_green_part_in_greyscale(darker: str, lighter: str) -> None:
+    gap = lightness(charts.STATUS_COLOURS[lighter]) - lightness(charts.STATUS_COLOURS[darker])
+    assert gap >= 20  # CIE L* units: a step a reader tells apart on a grey print
 
 
 def trend(polarity: str = "higher") -> pd.DataFrame:
@@ -106,8 +109,8 @@ def test_trend_shades_the_tolerance_band_between_its_edges() -> None:
     names = [t.name for t in figure.data]
     band = names.index("Tolerance band (Amber)")
     assert figure.data[band].fill == "tonexty"
-    assert list(figure.data[band].y) == [80.0] * 4  # filled down to the trace before it
-    assert list(figure.data[band - 1].y) == [76.0] * 4
+    assert list(figure.data[band].y) == [80.0] * 8  # filled down to the trace before it
+    assert list(figure.data[band - 1].y) == [76.0] * 8  # each step a period wide
     assert {"Target", "Last year", "Actual"} <= set(names)
 
 
@@ -116,10 +119,16 @@ def test_trend_marks_each_point_by_status_with_colour_and_shape() -> None:
     points = {t.name: t for t in figure.data if t.mode == "markers"}
     assert set(points) == {"● Green", "◆ Amber", "✖ Red"}  # no point for a missing value
     red = points["✖ Red"]
-    assert list(red.x) == ["2016-03"] and list(red.y) == [70.0]
-    assert red.marker.symbol == "x" and red.marker.color == "#D55E00"
+    assert list(red.x) == [2] and list(red.y) == [70.0]  # the third period
+    assert red.marker.symbol == "x" and red.marker.color == charts.STATUS_COLOURS["Red"]
     assert points["◆ Amber"].marker.symbol == "diamond"
-    assert list(red.text) == ["70.0 %"]
+    assert list(red.text) == ["March 2016: 70.0 %"]
+    assert list(figure.layout.xaxis.ticktext) == [
+        "January 2016",
+        "February 2016",
+        "March 2016",
+        "April 2016",
+    ]
 
 
 def test_band_polarity_draws_both_ends_of_the_target_range() -> None:
@@ -127,7 +136,7 @@ def test_band_polarity_draws_both_ends_of_the_target_range() -> None:
     names = [t.name for t in figure.data]
     assert {"Target range (lower)", "Target range (upper)"} <= set(names)
     upper = figure.data[names.index("Target range (upper)")]
-    assert list(upper.y) == [90.0] * 4
+    assert list(upper.y) == [90.0] * 8
 
 
 def test_trend_without_values_says_so_instead_of_drawing_an_empty_chart() -> None:
@@ -137,10 +146,123 @@ def test_trend_without_values_says_so_instead_of_drawing_an_empty_chart() -> Non
     assert "No values" in figure.layout.annotations[0].text
 
 
+def ytd(periods: list[str], years: list[str], values: list[float], cumulative: bool = True):
+    return pd.DataFrame(
+        {
+            "period": periods,
+            "value": values,
+            "target": [np.nan] * len(values),
+            "target_upper": [np.nan] * len(values),
+            "band_low": [np.nan] * len(values),
+            "band_high": [np.nan] * len(values),
+            "status": ["Data only"] * len(values),
+            "last_year": [np.nan] * len(values),
+            "polarity": ["higher"] * len(values),
+            "fiscal_year": years,
+            "cumulative": [cumulative] * len(values),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("periods", "years", "cumulative", "breaks"),
+    [
+        # Q3, Q4 then the next year's Q1: the line breaks before Q1 only
+        (
+            ["2015-16 Q3", "2015-16 Q4", "2016-17 Q1"],
+            ["2015-16", "2015-16", "2016-17"],
+            True,
+            [False, False, True],
+        ),
+        # February, March, April, May: one break, at April
+        (
+            ["2016-02", "2016-03", "2016-04", "2016-05"],
+            ["2015-16", "2015-16", "2016-17", "2016-17"],
+            True,
+            [False, False, True, False],
+        ),
+        # two year ends in one chart: a break at each
+        (
+            ["2015-03", "2015-04", "2016-03", "2016-04"],
+            ["2014-15", "2015-16", "2015-16", "2016-17"],
+            True,
+            [False, True, False, True],
+        ),
+        # the chart starts in April: nothing to break from
+        (["2016-04", "2016-05"], ["2016-17", "2016-17"], True, [False, False]),
+        # a measure rated period by period does not reset, so its line runs on
+        (["2016-03", "2016-04"], ["2015-16", "2016-17"], False, [False, False]),
+    ],
+)
+def test_a_year_to_date_line_breaks_at_each_financial_year(periods, years, cumulative, breaks):
+    frame = ytd(periods, years, [float(i + 1) for i in range(len(periods))], cumulative)
+    assert charts.year_breaks(frame).tolist() == breaks
+    figure = charts.trend_figure(frame, unit="number", decimals=0, title="Year to date")
+    (line,) = [t for t in figure.data if t.name == "Year to date"]
+    # one segment per financial year: a gap (None) just before each year's first period
+    segments = [len(part) for part in _split(list(line.y))]
+    per_year = [len(list(group)) for _, group in itertools.groupby(years)]
+    assert segments == (per_year if cumulative else [len(periods)])
+
+
+def _split(values: list) -> list[list]:
+    """The runs of a line between its gaps."""
+    runs: list[list] = [[]]
+    for value in values:
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append(value)
+    return [run for run in runs if run]
+
+
+def test_the_reset_from_march_to_april_is_never_drawn_as_a_fall() -> None:
+    frame = ytd(["2016-02", "2016-03", "2016-04"], ["2015-16", "2015-16", "2016-17"], [110, 120, 9])
+    figure = charts.trend_figure(frame, unit="number", decimals=0, title="Year to date")
+    (line,) = [t for t in figure.data if t.name == "Year to date"]
+    assert list(line.x) == [0, 1, 1.5, 2] and list(line.y) == [110, 120, None, 9]
+
+
+@pytest.mark.parametrize(
+    ("targets", "last_from", "last_to", "last_level"),
+    [
+        ([80.0, 80.0, 90.0], 1.5, 2.5, 90.0),  # a new target in the last period: a full step
+        ([80.0], -0.5, 0.5, 80.0),  # a single period still has a visible target
+        ([80.0, np.nan, 85.0], 1.5, 2.5, 85.0),  # after a gap
+    ],
+)
+def test_the_last_target_step_is_as_wide_as_the_others(targets, last_from, last_to, last_level):
+    x, y = charts.step_line(pd.Series(targets))
+    assert (x[-2], x[-1]) == (last_from, last_to)  # a whole period wide, not a vertical line
+    assert y[-2] == y[-1] == last_level
+    assert len(x) == 2 * len(targets)
+
+
+def test_the_legend_sits_above_the_plot_so_it_never_covers_the_axis() -> None:
+    figure = charts.trend_figure(trend(), unit="percent", decimals=1, title="Actual")
+    assert figure.layout.legend.yanchor == "bottom" and figure.layout.legend.y >= 1
+    values = pd.Series([10, 11, 10, 12, 11, 10, 11, 12, 10, 11, 30, 11], dtype=float)
+    chart = charts.xmr_figure(xmr(values, "higher"), [f"p{i}" for i in range(12)])
+    assert chart.layout.legend.yanchor == "bottom" and chart.layout.legend.y >= 1
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (4, [0, 1, 2, 3]),
+        (12, list(range(12))),
+        (24, list(range(1, 24, 2))),  # every other month, the latest always labelled
+    ],
+)
+def test_at_most_twelve_period_labels_along_the_axis(count: int, shown: list[int]) -> None:
+    positions, _ = charts._ticks([f"p{i}" for i in range(count)])
+    assert positions == shown
+
+
 def test_xmr_draws_mean_and_process_limits_and_marks_special_causes() -> None:
     values = pd.Series([10, 11, 10, 12, 11, 10, 11, 12, 10, 11, 30, 11], dtype=float)
-    chart = xmr(values)
-    figure = charts.xmr_figure(chart, [f"p{i}" for i in range(12)], polarity="higher")
+    chart = xmr(values, "higher")
+    figure = charts.xmr_figure(chart, [f"p{i}" for i in range(12)])
     by_name = {t.name: t for t in figure.data}
     assert list(by_name["Upper process limit"].y) == pytest.approx(chart["upper_limit"].tolist())
     assert list(by_name["Lower process limit"].y) == pytest.approx(chart["lower_limit"].tolist())
@@ -151,7 +273,7 @@ def test_xmr_draws_mean_and_process_limits_and_marks_special_causes() -> None:
 
 def test_xmr_reads_a_high_point_as_concerning_when_lower_is_better() -> None:
     values = pd.Series([10, 11, 10, 12, 11, 10, 11, 12, 10, 11, 30, 11], dtype=float)
-    figure = charts.xmr_figure(xmr(values), [f"p{i}" for i in range(12)], polarity="lower")
+    figure = charts.xmr_figure(xmr(values, "lower"), [f"p{i}" for i in range(12)])
     by_name = {t.name: t for t in figure.data}
     assert "p10" in list(by_name["Special cause: concerning"].x)
     # the long run under the (outlier-inflated) mean is good news when lower is better
@@ -160,9 +282,21 @@ def test_xmr_reads_a_high_point_as_concerning_when_lower_is_better() -> None:
 
 
 def test_xmr_marks_a_rising_trend_below_the_mean_as_the_badge_reads_it() -> None:
-    values = pd.Series([50, 52, 49, 51, 50, 53, 48, 50, 51, 49, 52, 50, 44, 45, 46, 47, 48, 49])
-    assert spc_signal(values, "higher", rating=RatingDefaults()) == Signal.IMPROVING
+    values = pd.Series([50, 52, 49, 51, 50, 53, 48, 50, 51, 49, 52, 50, 43, 44, 45, 46, 47, 48, 49])
+    assert spc_signal(values, "higher", rules=RatingRules()) == Signal.IMPROVING
     periods = [f"p{i}" for i in range(len(values))]
-    figure = charts.xmr_figure(xmr(values), periods, polarity="higher")
+    figure = charts.xmr_figure(xmr(values, "higher"), periods)
     marked = {trace.name: list(trace.x) for trace in figure.data if trace.mode == "markers"}
-    assert marked == {Signal.IMPROVING.value: periods[-6:]}
+    # 7 rising below the mean; the first, 43, is below the lower limit: outside beats the trend
+    assert marked == {
+        Signal.CONCERNING.value: periods[-7:-6],
+        Signal.IMPROVING.value: periods[-6:],
+    }
+
+
+def test_xmr_draws_the_target_only_where_there_is_one() -> None:
+    chart = xmr(pd.Series([10.0, 12.0] * 6), "higher").assign(target=15.0)
+    periods = [f"p{i}" for i in range(12)]
+    assert "Target" in {t.name for t in charts.xmr_figure(chart, periods).data}
+    chart["target"] = np.nan
+    assert "Target" not in {t.name for t in charts.xmr_figure(chart, periods).data}

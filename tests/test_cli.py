@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import copy_demo
+from entry_council import MANAGER, OFFICER, TODAY, build
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from metrics import cli, config, demo, queries, workbook
+from metrics import approval, cli, config, demo, entry, pipeline, views, workbook
 from metrics.models import AuditLog, Metric, PeriodValue, User
-from metrics.vocab import Marking, Status
+from metrics.vocab import Assurance, Marking, Signal, Status
 
-STATUS_HEADER = queries.STATUS_COLUMNS
+STATUS_HEADER = pipeline.STATUS_COLUMNS
 
 
 @pytest.fixture
@@ -29,9 +31,20 @@ def database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
 
 
 @pytest.fixture
-def demo_database(database: Engine) -> Engine:
-    assert cli.main(["init", "--demo"]) == 0
-    return database
+def demo_database(
+    demo_database: str,
+    make_engine: Callable[[], Engine],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Engine]:
+    """A copy of the session's demo council (loaded once, as `init --demo` loads it), made the
+    one the command line opens; `test_init_demo_loads_...` runs the command itself."""
+    engine = copy_demo(demo_database, make_engine, tmp_path)
+    monkeypatch.setenv("SCORECARD_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    config.settings.cache_clear()
+    yield engine
+    engine.dispose()
+    config.settings.cache_clear()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -51,7 +64,9 @@ def count(engine: Engine, model: type) -> int:
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def test_init_demo_loads_the_council_with_users_and_an_audit_trail(demo_database: Engine) -> None:
+def test_init_demo_loads_the_council_with_users_and_an_audit_trail(database: Engine) -> None:
+    assert cli.main(["init", "--demo"]) == 0
+    demo_database = database
     assert count(demo_database, Metric) == 120
     assert count(demo_database, User) == len(demo.DEMO_USERS)
     assert count(demo_database, PeriodValue) > 2000
@@ -78,7 +93,7 @@ def test_status_csv_prints_every_active_non_sensitive_metric_with_all_columns(
                 select(Metric.code).where(Metric.marking == Marking.OFFICIAL_SENSITIVE.value)
             ).scalars()
         )
-    expected = queries.status(demo_database, period="2016-03", clearance=Marking.OFFICIAL.value)
+    expected = views.status(demo_database, period="2016-03", clearance=Marking.OFFICIAL.value)
     assert list(rows[0]) == STATUS_HEADER
     assert [row["code"] for row in rows] == expected["code"].tolist()
     assert sensitive and not sensitive & {row["code"] for row in rows}
@@ -89,6 +104,23 @@ def test_status_csv_prints_every_active_non_sensitive_metric_with_all_columns(
         assert row["dot_previous"] and row["dot_last_year"] and row["risk_level"]
         assert row["target"] or not rated
         assert (int(row["risk_score"]) > 0) == rated
+
+
+def test_status_prints_each_measures_xmr_variation_and_assurance_last(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = status_rows(capsys)
+    assert list(rows[0])[-2:] == ["spc_variation", "spc_assurance"]
+    expected = views.status(demo_database, period="2016-03", clearance=Marking.OFFICIAL.value)
+    assert [(r["spc_variation"], r["spc_assurance"]) for r in rows] == list(
+        zip(expected["spc_variation"], expected["spc_assurance"], strict=True)
+    )
+    variations = {r["spc_variation"] for r in rows}
+    assert variations <= {s.value for s in Signal} and len(variations) >= 3
+    assert {r["spc_assurance"] for r in rows} <= {a.value for a in Assurance}
+    for row in rows:
+        if row["spc_variation"] == Signal.TOO_FEW_POINTS:
+            assert row["spc_assurance"] == ""  # no limits to compare a target with
 
 
 def test_status_includes_sensitive_measures_only_when_asked(
@@ -170,10 +202,10 @@ def test_demo_council_survives_export_import_export_unchanged(
     demo_database: Engine, make_engine, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
-    workbook.export_workbook(demo_database, first)
+    first = workbook.export_workbook(demo_database, first, clearance="OFFICIAL-SENSITIVE")
     empty = make_engine()
     workbook.import_workbook(empty, first, actor="test")
-    workbook.export_workbook(empty, second)
+    second = workbook.export_workbook(empty, second, clearance="OFFICIAL-SENSITIVE")
 
     def cells(path: Path) -> dict[str, list[tuple]]:
         book = load_workbook(path, read_only=True)
@@ -221,3 +253,51 @@ def test_export_to_a_folder_is_refused_with_a_message(
     code, _, err = run(capsys, "export-workbook", str(tmp_path))
     assert code == 1
     assert err.startswith("error: ")
+
+
+def test_status_csv_carries_each_values_approval_state(
+    database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build(database)
+
+    def saved(code: str, period: str = "2016-03", **typed: object) -> int:
+        value = entry.save_value(
+            database, user=MANAGER, entry=entry.Entry(code, period, 1, **typed), today=TODAY
+        )
+        return value.version
+
+    def submit(code: str, version: int, period: str = "2016-03") -> int:
+        entry.submit(database, user=MANAGER, seen={(code, period): version}, today=TODAY)
+        return version + 1
+
+    saved("HOU01", numerator=90, denominator=100)  # stays a draft
+    submit("HOU02", saved("HOU02", actual=12))
+    approval.approve(
+        database,
+        user=OFFICER,
+        seen={("HOU03", "2016-03"): submit("HOU03", saved("HOU03", actual=7))},
+    )
+    quarter = "2015-16 Q4"
+    approval.return_value(
+        database,
+        user=OFFICER,
+        code="HOU04",
+        period=quarter,
+        seen_version=submit("HOU04", saved("HOU04", quarter, actual=95), quarter),
+        reason="check the survey count",
+    )
+    code, out, _ = run(
+        capsys, "status", "--period", "2016-03", "--format", "csv", "--today", "2016-05-20"
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and list(rows[0]) == STATUS_HEADER
+    assert STATUS_HEADER[-4:] == ["explanation", "approval", "spc_variation", "spc_assurance"]
+    assert {row["code"]: row["approval"] for row in rows} == {
+        "HOU01": "draft",
+        "HOU02": "submitted",
+        "HOU03": "approved",
+        "HOU04": "returned",
+        "COM01": "",  # a target is held but no value: nothing to approve
+    }
+    _, table, _ = run(capsys, "status", "--period", "2016-03", "--today", "2016-05-20")
+    assert "approval" in table.splitlines()[0]

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
 from metrics import demo, store
+from metrics.demo import load as demo_load
 from metrics.models import AuditLog, Metric, Priority, User
 
 
@@ -52,7 +53,7 @@ def test_a_second_load_is_refused_and_changes_nothing(engine: Engine) -> None:
 
 
 def test_a_database_holding_a_priority_is_refused(engine: Engine) -> None:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         session.add(Priority(code="ours", name="Our own priority"))
     before = row_counts(engine)
     with pytest.raises(demo.DemoError, match="already holds priorities;"):
@@ -68,7 +69,7 @@ def test_a_failure_while_creating_users_leaves_the_database_empty(
     def fail(*_args: object) -> None:
         raise RuntimeError("injected failure in the user step")
 
-    monkeypatch.setattr(demo, "_create_users", fail)
+    monkeypatch.setattr(demo_load, "_create_users", fail)
     with pytest.raises(RuntimeError, match="injected"):
         demo.load_demo(engine)
     assert row_counts(engine) == before

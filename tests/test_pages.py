@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -15,10 +15,12 @@ from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from metrics import access, lineofsight, queries
+from metrics import access, queries, views
 from metrics.charts import status_label
+from metrics.explain import format_value
 from metrics.models import Metric, PeriodValue, Priority, Service, User
-from metrics.rating import COUNT_COLUMNS, format_value
+from metrics.periods import spoken
+from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Marking, Role, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,10 @@ APP = str(ROOT / "app.py")
 TIERS = [t.value for t in Tier]
 CLEARED = Marking.OFFICIAL_SENSITIVE.value
 ESCAPED = re.compile(r"\\(.)")
+NO_ACCESS = (
+    "You do not have access to Line of Sight. Ask the performance team "
+    "(performance@melburyvale.gov.uk) to give you access."
+)
 
 
 def run(persona: str | None = None, **params: str) -> AppTest:
@@ -40,7 +46,7 @@ def run(persona: str | None = None, **params: str) -> AppTest:
 
 def unescape(text: str) -> str:
     """Markdown as the reader sees it (the pages escape text from users and links)."""
-    return ESCAPED.sub(r"\1", text)
+    return ESCAPED.sub(r"\1", text).replace("\u2060", "")
 
 
 def titles(at: AppTest) -> list[str]:
@@ -72,7 +78,7 @@ def everything_shown(at: AppTest) -> str:
 def users(demo_db: str, demo_engine: Engine) -> dict[Role, access.CurrentUser]:
     """One demo persona per role."""
     found: dict[Role, access.CurrentUser] = {}
-    for user in access.list_users(demo_engine):
+    for user in queries.users(demo_engine):
         found.setdefault(user.role, user)
     assert set(found) == set(Role)
     return found
@@ -89,18 +95,37 @@ def sensitive(demo_engine: Engine) -> dict[str, str]:
     return dict(rows)
 
 
-def expected_counts(engine: Engine, period: str, clearance: str) -> pd.DataFrame:
+def expected_counts(
+    engine: Engine, period: str, clearance: str, approved_only: bool = False
+) -> pd.DataFrame:
     """What `python -m metrics status` rates for the month, counted by tier (Overdue = Missing)."""
-    status = queries.status(engine, period=period, clearance=clearance)
+    status = views.status(engine, period=period, clearance=clearance, approved_only=approved_only)
     rag = status["rag"].replace("Overdue", "Missing")
     return pd.crosstab(status["tier"], rag).reindex(index=TIERS, columns=COUNT_COLUMNS).fillna(0)
 
 
+HEADLINE_CELL = re.compile(
+    r"^(?P<label>.+)  \n\*\*(?P<count>\d+)\*\* :(?P<colour>\w+)-badge\[(?P<change>[^\]]+)\]$"
+)
+HEADLINE_FIRST = re.compile(r"^(?P<label>.+)  \n\*\*(?P<count>\d+)\*\* ?$")
+
+
+def headline_cells(at: AppTest) -> list[dict[str, str]]:
+    """The dashboard's headline counts, in page order: label, count, change and its colour
+    (no change: empty)."""
+    cells = []
+    for block in at.markdown:
+        found = HEADLINE_CELL.match(block.value) or HEADLINE_FIRST.match(block.value)
+        if found:
+            cells.append({"colour": "", "change": "", **found.groupdict()})
+    return cells
+
+
 def shown_counts(at: AppTest) -> pd.DataFrame:
-    """The dashboard's headline metrics, in page order: tiers down, statuses across."""
-    values = [int(m.value) for m in at.metric]
-    labels = [m.label for m in at.metric]
-    assert labels == [status_label(s) for s in COUNT_COLUMNS] * len(TIERS)
+    """The dashboard's headline counts, in page order: tiers down, statuses across."""
+    cells = headline_cells(at)
+    assert [c["label"] for c in cells] == [status_label(s) for s in COUNT_COLUMNS] * len(TIERS)
+    values = [int(c["count"]) for c in cells]
     return pd.DataFrame(
         [values[i : i + 5] for i in range(0, 15, 5)], index=TIERS, columns=COUNT_COLUMNS
     )
@@ -116,10 +141,14 @@ def test_dashboard_counts_match_the_rating_engine(
     user = users[role]
     at = run(user.email)
     assert not at.exception
-    latest = queries.latest_reported_month(demo_engine, clearance=user.clearance)
+    # a councillor reads the committee's view: statuses from approved values only
+    committee = not access.allowed(role, "dashboard", "unapproved")
+    latest = views.latest_reported_month(
+        demo_engine, clearance=user.clearance, approved_only=committee
+    )
     assert at.query_params["period"] == latest  # the default: the latest reported month
-    assert titles(at) == [f"ME2E dashboard: {latest}"]
-    expected = expected_counts(demo_engine, latest, user.clearance.value)
+    assert titles(at) == [f"ME2E dashboard: {spoken(latest)}"]
+    expected = expected_counts(demo_engine, latest, user.clearance.value, committee)
     pd.testing.assert_frame_equal(shown_counts(at), expected, check_dtype=False, check_names=False)
 
 
@@ -127,26 +156,30 @@ def test_dashboard_deltas_compare_each_measure_with_its_previous_period(
     demo_db: str, demo_engine: Engine
 ) -> None:
     at = run(period="2016-08")  # only monthly measures are due in August
-    now = queries.status(demo_engine, period="2016-08", clearance=CLEARED)
-    before = queries.status(demo_engine, period="2016-07", clearance=CLEARED)
+    now = views.status(demo_engine, period="2016-08", clearance=CLEARED)
+    before = views.status(demo_engine, period="2016-07", clearance=CLEARED)
     before = before[before["code"].isin(now["code"])]
     change = expected_counts_of(now) - expected_counts_of(before)
-    deltas = [int(m.proto.delta) for m in at.metric]
+    cells = headline_cells(at)
+    deltas = [int(c["change"].replace("±", "")) for c in cells]
     shown = pd.DataFrame(
         [deltas[i : i + 5] for i in range(0, 15, 5)], index=TIERS, columns=COUNT_COLUMNS
     )
     pd.testing.assert_frame_equal(shown, change, check_dtype=False, check_names=False)
     # more Red is bad news (red), fewer is good news (green); more Green is good news
-    colours = {0: "red", 1: "green", 2: "gray"}
-    for metric, (tier, status) in zip(
-        at.metric, [(t, s) for t in TIERS for s in COUNT_COLUMNS], strict=True
+    checked = 0
+    for cell, (tier, status) in zip(
+        cells, [(t, s) for t in TIERS for s in COUNT_COLUMNS], strict=True
     ):
-        delta = int(metric.proto.delta)
+        delta = int(cell["change"].replace("±", ""))
         if delta == 0 or status == "Data only":
+            assert cell["colour"] == "gray", (tier, status, delta)
             continue
         bad = status in ("Red", "Amber", "Missing")
         expected = "red" if (delta > 0) == bad else "green"
-        assert colours[metric.proto.color] == expected, (tier, status, delta)
+        assert cell["colour"] == expected, (tier, status, delta)
+        checked += 1
+    assert checked  # the month has news, good or bad, to colour
 
 
 def expected_counts_of(status: pd.DataFrame) -> pd.DataFrame:
@@ -158,15 +191,16 @@ def expected_counts_of(status: pd.DataFrame) -> pd.DataFrame:
 def test_the_first_month_has_no_change_arrows(demo_db: str) -> None:
     at = run(period="2015-04")  # nothing before it to compare with
     assert not at.exception
-    assert [m.proto.delta for m in at.metric] == [""] * 15
+    cells = headline_cells(at)
+    assert len(cells) == 15 and [c["change"] for c in cells] == [""] * 15
 
 
 def test_exceptions_are_red_and_amber_by_risk_with_travel_and_forecast(
     demo_db: str, demo_engine: Engine
 ) -> None:
     at = run(period="2017-03")
-    table = next(frame.value for frame in at.dataframe if "Signal" in frame.value.columns)
-    status = queries.status(demo_engine, period="2017-03", clearance=CLEARED)
+    table = next(frame.value for frame in at.dataframe if "Last year" in frame.value.columns)
+    status = views.status(demo_engine, period="2017-03", clearance=CLEARED)
     exceptions = status[status["rag"].isin(["Red", "Amber"])]
     assert set(table["code"]) == set(exceptions["code"])
     risk = table["Risk"].str.extract(r"\((\d+)\)")[0].astype(int)
@@ -175,16 +209,23 @@ def test_exceptions_are_red_and_amber_by_risk_with_travel_and_forecast(
     assert table["Travel"].str.match(r"^(▲ Improving|▼ Worsening|► Stable|– No comparison)$").all()
     columns = list(table.columns)
     assert columns.index("Forecast") == columns.index("Status") + 1  # side by side
+    assert columns[columns.index("Forecast") + 1 :][:2] == ["Variation", "Assurance"]
+    shown = table.set_index("code")
+    expected = exceptions.set_index("code")
+    assert (shown["Variation"] == expected["spc_variation"].reindex(shown.index)).all()
+    assert (shown["Assurance"] == expected["spc_assurance"].reindex(shown.index)).all()
+    assert shown["Signal or noise"].str.len().gt(0).all()  # every reading has its sentence
 
 
+@pytest.mark.slow  # an exhaustive sweep of the demo: `make faults`
 def test_every_month_of_the_demo_renders_the_dashboard(demo_db: str, demo_engine: Engine) -> None:
-    months = lineofsight.period_options(demo_engine, clearance=CLEARED)
+    months = views.period_options(demo_engine, clearance=CLEARED)
     assert len(months) == 24
     at = run()
     for month in months:
         at.sidebar.selectbox(key="period").set_value(month).run()
         assert not at.exception, month
-        assert titles(at) == [f"ME2E dashboard: {month}"]
+        assert titles(at) == [f"ME2E dashboard: {spoken(month)}"]
         assert at.query_params["period"] == month
 
 
@@ -229,7 +270,7 @@ def test_selecting_a_priority_and_then_a_metric_reaches_the_metric_page(
     at.run()
     assert not at.exception
     assert at.query_params["metric"] == code and at.query_params["period"] == "2016-03"
-    row = queries.status(demo_engine, period="2016-03", clearance=CLEARED).set_index("code")
+    row = views.status(demo_engine, period="2016-03", clearance=CLEARED).set_index("code")
     row = row.loc[code]
     assert titles(at) == [f"{code}: {row['title']}"]
     shown = {m.label: m.value for m in at.metric}
@@ -246,19 +287,65 @@ def test_selecting_a_priority_and_then_a_metric_reaches_the_metric_page(
     }
 
 
-def test_selecting_a_segment_of_the_line_of_sight_opens_its_page(demo_db: str) -> None:
+@pytest.mark.parametrize("kind", ["priority", "initiative", "service"])
+def test_selecting_a_row_of_the_line_of_sight_opens_its_page(demo_db: str, kind: str) -> None:
     at = run(period="2016-03")
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    trace = spec["data"][0]
-    assert trace["type"] == "sunburst"
-    team = next(i for i in trace["ids"] if "|T:" in i and "|M:" not in i)
-    at.session_state["line_of_sight"] = {
-        "selection": {"points": [{"id": team}], "point_indices": [], "box": [], "lasso": []}
-    }
+    overview = next(f for f in at.dataframe if f.key == "alignment").value
+    assert list(next(f for f in at.dataframe if f.key == "alignment").proto.column_order)[:2] == [
+        "Name",
+        "Status",
+    ]
+    row = int((overview["kind"] == kind).to_numpy().argmax())
+    chosen = overview.iloc[row]
+    assert chosen["kind"] == kind
+    # a child is indented under the priority above it; a priority is not
+    assert chosen["Name"].startswith("\u2003└ ") == (kind != "priority")
+    at.session_state["alignment"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert at.query_params["team"] == team.rpartition("|T:")[2]
-    assert len(at.get("page_link")) >= 2  # dashboard › service
+    assert at.query_params[kind] == chosen["code"]
+    assert titles(at) == [chosen["Name"].removeprefix("\u2003└ ")]
+
+
+def test_the_line_of_sight_reads_each_priority_then_what_delivers_it(demo_db: str) -> None:
+    at = run(period="2016-03")
+    overview = next(f for f in at.dataframe if f.key == "alignment").value
+    priorities = next(f for f in at.dataframe if f.key == "priorities").value
+    tops = overview[overview["kind"] == "priority"]
+    assert tops["code"].tolist() == priorities["code"].tolist()  # the plan's order
+    for column in COUNT_COLUMNS:  # the same roll-up as the priorities table
+        assert tops[column].tolist() == priorities[column].tolist()
+    assert set(overview["kind"]) <= {"priority", "initiative", "service"}  # no slivers
+    assert not at.get("plotly_chart")  # no chart to wait for: the dashboard is tables and text
+
+
+@pytest.mark.parametrize(
+    ("rows", "row_height", "expected"),
+    [
+        (1, 35, "content"),
+        (25, 76, "content"),  # the last table shown whole, however tall its wrapped rows
+        (26, 30, 780),  # 25 rows and the header, scrolling inside
+        (120, 76, 900),  # never taller than a laptop's screen
+    ],
+)
+def test_a_short_table_is_shown_whole_and_a_long_one_scrolls(
+    rows: int, row_height: int, expected: int | str
+) -> None:
+    from pages._ui.widgets import _height
+
+    assert _height(rows, row_height) == expected
+
+
+@pytest.mark.parametrize("key", ["exceptions", "changes"])
+def test_the_reason_is_beside_the_code_in_every_measure_table(demo_db: str, key: str) -> None:
+    at = run(period="2017-03")
+    table = next(f for f in at.dataframe if f.key == key)
+    order = list(table.proto.column_order)
+    assert order[:2] == ["code", "Why"]  # within the first four, before anything else
+    assert set(order) == set(table.value.columns)  # nothing dropped, only moved
+    assert table.proto.row_height > 64  # over 4rem a cell wraps: the reason is read whole
+    why = table.value["Why"]
+    assert why.str.match(r"^(✖ Red|◆ Amber|● Green|■ Data only|○ Missing|⊗ Overdue): ").all()
 
 
 @pytest.mark.parametrize(
@@ -334,16 +421,16 @@ def test_an_official_user_never_receives_a_sensitive_measure(
     users: dict, sensitive: dict[str, str], demo_engine: Engine
 ) -> None:
     councillor = users[Role.COUNCILLOR].email
-    catalogue = lineofsight.catalogue(demo_engine, CLEARED).set_index("code")
+    catalogue = views.read_scope(demo_engine, clearance=CLEARED).catalogue.set_index("code")
     teams = catalogue.loc[list(sensitive), "team_code"].dropna().unique()
-    views = [run(councillor, period="2017-03")]
-    views += [run(councillor, team=team, period="2017-03") for team in teams]
-    views += [
+    pages = [run(councillor, period="2017-03")]
+    pages += [run(councillor, team=team, period="2017-03") for team in teams]
+    pages += [
         run(councillor, metric=m)
         for m in catalogue.index[catalogue["aligned_to"].notna()]
         if catalogue.loc[m, "aligned_to"] in sensitive
     ][:2]
-    for at in views:
+    for at in pages:
         assert not at.exception
         text = unescape(everything_shown(at))
         for code, title in sensitive.items():
@@ -388,15 +475,15 @@ def test_the_metric_page_shows_history_definition_and_audit(demo_db: str) -> Non
         "definition": tabs["Definition and alignment"].dataframe[0].value,
         "audit": tabs["Audit trail"].dataframe[0].value,
     }
-    assert frames["periods"]["Period"].iloc[0] == "2016-09"  # newest first, none after the month
+    assert frames["periods"]["Period"].iloc[0] == "September 2016"  # newest first, none after
     assert len(frames["periods"]) == 18
     assert {"Actual", "Target", "Year to date", "Status", "Commentary"} <= set(frames["periods"])
     assert {"Corrective action", "Approval"} <= set(frames["periods"])
     fields = dict(zip(frames["definition"]["Field"], frames["definition"]["Value"], strict=True))
-    assert fields["Polarity"].startswith("higher")
-    assert fields["Frequency"] == "monthly"
+    assert fields["Polarity"] == "Higher is better"
+    assert fields["Frequency"] == "Monthly"
     assert fields["Protective marking"] == "NOT PROTECTIVELY MARKED"
-    assert (frames["audit"]["Period"] == "template").any()
+    assert (frames["audit"]["Period"] == "Definition").any()
     names = [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
     trend = {t.get("name") for t in names[0]}
     assert {"Target", "Tolerance band (Amber)", "Last year"} <= trend
@@ -405,17 +492,38 @@ def test_the_metric_page_shows_history_definition_and_audit(demo_db: str) -> Non
     }
 
 
+def test_the_metric_page_shows_variation_and_assurance_beside_the_status(
+    demo_db: str, demo_engine: Engine
+) -> None:
+    at = run(metric="CP08", period="2017-03")
+    assert not at.exception
+    row = views.status(demo_engine, period="2017-03", clearance=CLEARED).set_index("code")
+    expected = row.loc["CP08"]
+    text = [unescape(m.value) for m in at.markdown]
+    badges = " ".join(t for t in text if "-badge[" in t)
+    assert expected["spc_variation"] in badges and expected["spc_assurance"] in badges
+    assert f"**Variation:** {expected['spc_variation_why']}" in text
+    assert f"**Assurance:** {expected['spc_assurance_why']}" in text
+    assert expected["spc_variation"].startswith("Special cause")  # the demo's CP08 is special
+    chart = next(
+        json.loads(c.proto.spec)["data"]
+        for c in at.get("plotly_chart")
+        if "Upper process limit" in c.proto.spec
+    )
+    marked = {t.get("name"): t.get("x") for t in chart if t.get("mode") == "markers"}
+    assert "March 2017" in marked[expected["spc_variation"]]  # the chart agrees with the badge
+
+
 def test_a_link_with_an_unknown_period_is_flagged_and_falls_back(
     demo_db: str, demo_engine: Engine
 ) -> None:
     at = run(period="1999-01")
     assert not at.exception
-    assert [unescape(w.value) for w in at.sidebar.warning if "period" in w.value] == [
-        "There is no data for period 1999-01."
+    assert [unescape(w.value) for w in at.main.warning if "period" in w.value] == [
+        "The link asked for the period 1999-01, which has no data you can see; "
+        "showing March 2017 instead."
     ]
-    assert at.query_params["period"] == queries.latest_reported_month(
-        demo_engine, clearance=CLEARED
-    )
+    assert at.query_params["period"] == views.latest_reported_month(demo_engine, clearance=CLEARED)
 
 
 # --- Identity ---------------------------------------------------------------------------------
@@ -445,7 +553,10 @@ def single_sign_on(demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ("user", "expected"),
     [
         ({"is_logged_in": False}, "info: Sign in"),
-        ({"is_logged_in": True, "email": "stranger@example.com"}, "error: You are not registered"),
+        (
+            {"is_logged_in": True, "email": "stranger@example.com"},
+            "error: You do not have access to Line of Sight",
+        ),
         ({"is_logged_in": True, "email": "Director@demo.melburyvale.gov.uk"}, "title: ME2E"),
     ],
 )
@@ -469,30 +580,6 @@ def test_pages_never_hand_text_to_raw_html() -> None:
 
 
 # --- Small databases: nothing the reader may see, and nobody set up -------------------------
-
-
-@pytest.fixture
-def app_on(
-    make_engine: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[], Engine]]:
-    """A maker of an empty database the app is then pointed at (caches emptied around it)."""
-    import streamlit as st
-
-    from metrics.config import settings
-
-    def make() -> Engine:
-        engine = make_engine()
-        monkeypatch.setenv("SCORECARD_DATABASE_URL", engine.url.render_as_string(False))
-        settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        return engine
-
-    yield make
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    monkeypatch.undo()
-    settings.cache_clear()
 
 
 OFFICIAL_READER = "reader@example.gov.uk"
@@ -541,7 +628,7 @@ def only_sensitive_due(app_on: Callable[[], Engine]) -> Engine:
 @pytest.mark.parametrize(
     ("params", "empty"),
     [
-        ({}, "No measure is Red or Amber in 2016-02."),
+        ({}, "No measure is Red or Amber in February 2016."),
         ({"priority": "P1"}, "No Corporate Plan measure of this priority is due."),
         ({"service": "S1"}, "No measure of this service is due this month."),
     ],
@@ -566,7 +653,7 @@ def test_a_link_opened_with_nobody_set_up_says_so(
     app_on()  # no users, no measures
     at = run(**params)
     assert not at.exception, at.exception
-    assert errors(at) == ["You are not registered to use this app. Ask the performance team."]
+    assert errors(at) == [NO_ACCESS]
 
 
 def test_the_period_picker_offers_only_months_the_reader_may_see(
@@ -574,11 +661,11 @@ def test_the_period_picker_offers_only_months_the_reader_may_see(
 ) -> None:
     at = run(OFFICIAL_READER)  # the sensitive measure alone has values for Jan and Feb 2016
     assert not at.exception
-    assert at.sidebar.selectbox(key="period").options == [
-        "2016-03",
-        "2016-02",
-        "2016-01",
-        "2015-12",
+    assert at.sidebar.selectbox(key="period").options == [  # as the council says them
+        "March 2016",
+        "February 2016",
+        "January 2016",
+        "December 2015",
     ]
     assert at.query_params["period"] == "2016-03"
 
@@ -594,14 +681,14 @@ def test_no_period_picker_before_a_user_is_known(app_on: Callable[[], Engine]) -
     at = run(period="2016-02")
     assert not at.exception
     assert not [s for s in at.sidebar.selectbox if s.key == "period"]
-    assert errors(at) == ["You are not registered to use this app. Ask the performance team."]
+    assert errors(at) == [NO_ACCESS]
 
 
 def test_the_dashboards_priorities_show_all_five_counts(demo_db: str) -> None:
     at = run()
     assert not at.exception
     table = at.dataframe(key="priorities")
-    assert list(table.proto.column_order) == ["Name", "Status", *COUNT_COLUMNS]
+    assert list(table.proto.column_order) == ["Name", "Status", "Why", *COUNT_COLUMNS]
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
+from metrics.config import DEFAULT_CONFIG, load_settings
 from metrics.periods import (
+    Deadline,
     PeriodError,
+    day_text,
     due_in_month,
     entry_deadline,
     fiscal_start_year,
@@ -21,6 +24,7 @@ from metrics.periods import (
     quarter_period,
     same_period_last_year,
     shift,
+    spoken,
     year_period,
     year_to_date,
 )
@@ -342,5 +346,68 @@ def test_periods_order_by_end() -> None:
     ],
 )
 def test_entry_deadline_counts_working_days(period, working_days, expected) -> None:
-    assert entry_deadline(period, working_days) == expected
+    assert entry_deadline(period, working_days, ()) == expected
     assert expected.weekday() < 5 or working_days == 0
+
+
+ENGLAND_AND_WALES = load_settings(DEFAULT_CONFIG, environ={}).deadline  # the shipped holidays
+
+
+@pytest.mark.parametrize(
+    ("period", "without_holidays", "expected"),
+    [
+        # a bank holiday inside the window moves the deadline a working day later
+        (month_period(2015, 4), date(2015, 5, 14), date(2015, 5, 15)),  # Mon 4 May 2015
+        (month_period(2016, 4), date(2016, 5, 13), date(2016, 5, 16)),  # Mon 2 May; ends on a Sat
+        (month_period(2017, 4), date(2017, 5, 12), date(2017, 5, 15)),  # Mon 1 May; ends on a Sun
+        (month_period(2015, 12), date(2016, 1, 14), date(2016, 1, 15)),  # Fri 1 Jan 2016
+        (month_period(2016, 12), date(2017, 1, 13), date(2017, 1, 16)),  # Mon 2 Jan (substitute)
+        (month_period(2015, 5), date(2015, 6, 12), date(2015, 6, 12)),  # 25 May is in the month
+        (month_period(2016, 3), date(2016, 4, 14), date(2016, 4, 14)),  # Easter is in the month
+        (year_period(2015), date(2016, 4, 14), date(2016, 4, 14)),  # the year ends 31 March
+        (quarter_period(2016, 2), date(2016, 10, 14), date(2016, 10, 14)),  # no holiday near
+    ],
+)
+def test_the_deadline_skips_bank_holidays(period, without_holidays, expected) -> None:
+    assert Deadline(10).of(period) == without_holidays
+    assert ENGLAND_AND_WALES.of(period) == expected
+    assert expected.weekday() < 5 and expected not in ENGLAND_AND_WALES.holidays
+
+
+def test_a_bank_holiday_on_a_weekend_moves_nothing() -> None:
+    saturday = date(2015, 5, 2)
+    assert Deadline(10, frozenset({saturday})).of(month_period(2015, 4)) == date(2015, 5, 14)
+
+
+@pytest.mark.parametrize(
+    ("label", "said"),
+    [
+        ("2017-03", "March 2017"),
+        ("2015-04", "April 2015"),
+        ("2016-17 Q4", "Q4 2016-17"),  # the quarter first, as the council writes it
+        ("2015-16 Q1", "Q1 2015-16"),
+        ("2016-17", "2016-17"),  # a financial year is already in words
+        ("2017-04-18", "18 April 2017"),  # a date is a day, not its month
+        ("1999-13", "1999-13"),  # not a period: shown as typed, so a bad link says what it was
+        ("<b>x</b>", "<b>x</b>"),
+        (None, ""),
+    ],
+)
+def test_a_period_reads_as_the_council_says_it(label: object, said: str) -> None:
+    assert spoken(label) == said
+
+
+@pytest.mark.parametrize(
+    ("day", "said"),
+    [
+        (date(2017, 4, 18), "18 April 2017"),
+        (datetime(2017, 4, 18, 9, 5), "18 April 2017, 09:05"),
+        (datetime(2016, 7, 30, 16, 35, tzinfo=UTC), "30 July 2016, 17:35"),  # UTC to UK summer time
+        (datetime(2016, 12, 30, 16, 35, tzinfo=UTC), "30 December 2016, 16:35"),
+        ("2017-04-18", "18 April 2017"),
+        (None, "–"),
+        (float("nan"), "–"),
+    ],
+)
+def test_a_date_reads_as_a_day_month_and_year(day: object, said: str) -> None:
+    assert day_text(day) == said

@@ -18,7 +18,9 @@ from sqlmodel import Session
 from metrics import periods, store
 from metrics.config import Settings
 from metrics.models import Metric, PeriodValue, Priority, Service, Team
-from metrics.queries import STATUS_COLUMNS, UnknownPeriod, metric_frame, metric_history, status
+from metrics.pipeline import STATUS_COLUMNS
+from metrics.queries import UnknownPeriod, metric_frame
+from metrics.views import metric_history, status
 
 CONFIG = Settings()  # the defaults: April year, 10 working days, 5 % tolerance
 BEFORE_ANY_DEADLINE = date(2014, 4, 1)
@@ -140,9 +142,9 @@ def rated(
     period: str,
     clearance: str = "OFFICIAL",
     today: date = BEFORE_ANY_DEADLINE,
-    config: Settings = CONFIG,
+    settings: Settings = CONFIG,
 ) -> pd.DataFrame:
-    frame = status(engine, period=period, clearance=clearance, today=today, config=config)
+    frame = status(engine, period=period, clearance=clearance, today=today, settings=settings)
     return frame.set_index("code", drop=False)
 
 
@@ -193,11 +195,11 @@ def test_a_quarter_or_year_label_maps_to_its_last_month(council, label, month) -
 
 def test_an_unknown_period_is_refused(council) -> None:
     with pytest.raises(UnknownPeriod, match="2014-13"):
-        status(council, period="2014-13", clearance="OFFICIAL", config=CONFIG)
+        status(council, period="2014-13", clearance="OFFICIAL", settings=CONFIG)
 
 
 def test_a_month_with_nothing_due_is_an_empty_frame_with_the_columns(engine) -> None:
-    frame = status(engine, period="2014-06", clearance="OFFICIAL", config=CONFIG)
+    frame = status(engine, period="2014-06", clearance="OFFICIAL", settings=CONFIG)
     assert frame.empty
     assert set(STATUS_COLUMNS) <= set(frame.columns)
 
@@ -332,7 +334,7 @@ def test_missing_becomes_overdue_after_the_deadline(council, today, expected) ->
     assert row["dot_previous"] == "No comparison"
     tense = "it was" if expected == "Overdue" else "it is"
     assert row["explanation"] == (
-        f"{expected}: no actual entered for 2014-06; {tense} due by 2014-07-14"
+        f"{expected}: no actual entered for June 2014; {tense} due by 14 July 2014"
     )
 
 
@@ -373,7 +375,7 @@ def test_a_metric_with_nothing_entered_this_year_is_missing(engine) -> None:
         session.add(Metric(code="NEW2", title="New count", tier="ME2E", aggregation="sum"))
         session.commit()
     frame = status(
-        engine, period="2014-06", clearance="OFFICIAL", today=date(2014, 8, 1), config=CONFIG
+        engine, period="2014-06", clearance="OFFICIAL", today=date(2014, 8, 1), settings=CONFIG
     )
     assert frame["rag"].tolist() == ["Overdue", "Overdue"]
     assert frame["ytd"].isna().all()
@@ -393,25 +395,38 @@ def test_rows_are_ordered_by_tier_then_code(council) -> None:
 
 
 def test_the_tier_filter(council) -> None:
-    frame = status(council, period="2014-06", clearance="OFFICIAL", tier="ME2E", config=CONFIG)
+    frame = status(council, period="2014-06", clearance="OFFICIAL", tier="ME2E", settings=CONFIG)
     assert frame["code"].tolist() == ["ME01"]
 
 
 def test_the_xmr_badge_reads_the_history_up_to_the_month(council) -> None:
     frame = rated(council, "2014-06")
-    assert frame.loc["SS01", "spc_signal"] == "Too few points"  # three months of data
-    assert frame.loc["CP01", "spc_signal"] == "Common cause"  # fifteen months, nothing special
+    assert frame.loc["SS01", "spc_variation"] == "Too few points"  # three months of data
+    assert frame.loc["SS01", "spc_assurance"] == ""  # no limits to compare the target with
+    # fifteen months, mean 76.4, upper limit 82.29: 82 and 81 are beyond two thirds of the way
+    # to it and 78 is above the mean too, so two of the last three are close: improving
+    cp01 = frame.loc["CP01"]
+    assert (cp01["spc_variation"], cp01["spc_assurance"]) == (
+        "Special cause: improving",
+        "Hit and miss",  # the target 80 is between the limits
+    )
+    assert cp01["spc_variation_why"] == (
+        "Special cause, improving: 2 of the last 3 months are more than two thirds of the way "
+        "from the average 76.40 % to the upper process limit 82.29 %"
+    )
+    earlier = rated(council, "2014-04").loc["CP01"]  # thirteen months: 78 is not close
+    assert earlier["spc_variation"] == "Common cause"
 
 
 def test_the_settings_change_the_ratings(council) -> None:
     strict = replace(CONFIG, rating=replace(CONFIG.rating, default_tolerance_percent=1.0))
-    row = rated(council, "2014-04", config=strict).loc["CP01"]
+    row = rated(council, "2014-04", settings=strict).loc["CP01"]
     assert row["rag"] == "Red"  # 78 is more than 1 % under 80
     assert "the 1 % tolerance (79.2 %)" in row["explanation"]
 
 
 def test_a_measure_with_a_blank_marking_is_treated_as_official(engine) -> None:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         session.add(Metric(code="CP99", title="Unmarked", tier="Corporate Plan", marking=""))
     official = metric_frame(engine, clearance="OFFICIAL")
     public = metric_frame(engine, clearance="NOT PROTECTIVELY MARKED")
@@ -420,7 +435,7 @@ def test_a_measure_with_a_blank_marking_is_treated_as_official(engine) -> None:
 
 
 def test_an_alignment_to_a_sensitive_measure_is_not_named_to_an_official_reader(engine) -> None:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         secret = Metric(
             code="SS-X", title="Secret", tier="Corporate Plan", marking="OFFICIAL-SENSITIVE"
         )
@@ -444,7 +459,7 @@ AFTER_THE_YEAR = date(2015, 6, 1)
 def test_a_history_runs_to_the_latest_reported_month_through_missing_months(council) -> None:
     # SS03's last value is for June 2014; SS02's 2014-15 value makes March 2015 the latest month
     history = metric_history(
-        council, code="SS03", clearance="OFFICIAL", today=AFTER_THE_YEAR, config=CONFIG
+        council, code="SS03", clearance="OFFICIAL", today=AFTER_THE_YEAR, settings=CONFIG
     ).set_index("period")
     assert history.index[0] == "2014-04" and history.index[-1] == "2015-03"
     for month in ("2014-06", "2014-09", "2015-03"):
@@ -461,12 +476,12 @@ def test_a_history_starts_at_active_from_even_with_no_values(council) -> None:
         session.add(Metric(code="NEW2", title="Old", tier="ME2E", active_to="2014-05"))
         session.commit()
     history = metric_history(
-        council, code="NEW1", clearance="OFFICIAL", today=AFTER_THE_YEAR, config=CONFIG
+        council, code="NEW1", clearance="OFFICIAL", today=AFTER_THE_YEAR, settings=CONFIG
     )
     assert history["period"].iloc[0] == "2014-10" and history["period"].iloc[-1] == "2015-03"
     assert set(history["rag"]) == {"Overdue"}
     assert list(history.columns) == list(rated(council, "2014-06").columns)
     # no active_from and no value: from the first month anything was reported, to active_to
-    old = metric_history(council, code="NEW2", clearance="OFFICIAL", config=CONFIG)
+    old = metric_history(council, code="NEW2", clearance="OFFICIAL", settings=CONFIG)
     assert old["period"].tolist()[:2] == ["2013-04", "2013-05"]
     assert old["period"].iloc[-1] == "2014-05"

@@ -15,7 +15,7 @@ from metrics.models import AuditLog, DataVersion, Metric, Priority
 
 
 def add_priority(engine: Engine, name: str = "Places") -> int:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         priority = Priority(code=name.lower(), name=name)
         session.add(priority)
         session.flush()
@@ -26,7 +26,7 @@ def test_upgrade_is_at_head_and_safe_to_repeat(engine: Engine) -> None:
     head = store.schema_revision(engine)
     add_priority(engine)
     store.upgrade(engine)
-    assert store.schema_revision(engine) == head == "0001"
+    assert store.schema_revision(engine) == head == "0005"
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(Priority)).scalar_one() == 1
 
@@ -40,7 +40,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
 
 
 def test_a_failed_transaction_writes_nothing(engine: Engine) -> None:
-    with pytest.raises(RuntimeError), store.transaction(engine) as session:
+    with pytest.raises(RuntimeError), store.write(engine) as session:
         session.add(Priority(code="homes", name="Homes"))
         session.flush()
         raise RuntimeError("half way")
@@ -49,15 +49,15 @@ def test_a_failed_transaction_writes_nothing(engine: Engine) -> None:
 
 
 def test_versioned_update_refuses_a_stale_version_and_keeps_the_other_write(engine: Engine) -> None:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         metric = Metric(code="CP01", title="Recycling", tier="Corporate Plan")
         session.add(metric)
         session.flush()
         row_id = int(metric.id)
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         store.versioned_update(session, Metric, row_id, 1, title="Recycling (theirs)")
     conflict = pytest.raises(store.ConflictError, match="changed by someone else")
-    with conflict, store.transaction(engine) as session:
+    with conflict, store.write(engine) as session:
         store.versioned_update(session, Metric, row_id, 1, title="Recycling (mine)")
     with Session(engine) as session:
         saved = session.get(Metric, row_id)
@@ -65,7 +65,7 @@ def test_versioned_update_refuses_a_stale_version_and_keeps_the_other_write(engi
 
 
 def test_audit_trail_is_append_only_in_the_database(engine: Engine) -> None:
-    with store.transaction(engine) as session:
+    with store.write(engine) as session:
         store.audit(session, actor="a@b", action="create", entity="priority", entity_key="x")
     for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(exc.DatabaseError, match="append-only"), engine.begin() as connection:
@@ -77,7 +77,7 @@ def test_audit_trail_is_append_only_in_the_database(engine: Engine) -> None:
 def test_data_version_counts_every_write(engine: Engine) -> None:
     assert store.data_version(engine) == 0
     for expected in (1, 2):
-        with store.transaction(engine) as session:
+        with store.write(engine) as session:
             store.bump_data_version(session)
         assert store.data_version(engine) == expected
     with Session(engine) as session:

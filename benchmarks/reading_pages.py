@@ -1,0 +1,239 @@
+"""How long the reading pages take headless (AppTest), cold and warm, on councils of the sizes
+issue 12 names (benchmarks/councils.py), as ratios to floors measured in the same run.
+
+These machines are shared and noisy, so seconds alone mean little:
+- cold: a fresh Python process opening the page once, caches empty, libraries not yet imported;
+  its floor is the same process running a trivial page that imports the same libraries, and the
+  page's own work is cold minus that floor;
+- warm: the same session's rerun (the reader changed a widget and came back), which should touch
+  the database once (the data version); its floor is the trivial page's rerun.
+The status CLI, as a whole process, is set against its own `--help`.
+
+    .venv/bin/python benchmarks/reading_pages.py [--sizes S,L] [--repeat 3] [--postgres URL]
+
+`--postgres URL` adds XL (20,000 measures) on that PostgreSQL database (in a schema of its own,
+dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from uuid import uuid4
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PERIOD, OTHER = "2017-03", "2017-02"
+TRIVIAL = (  # the app's own modules and every library they import, and one line of output
+    "import streamlit as st\n"
+    "from metrics import charts, views\n"
+    "from pages import _ui\n"
+    "st.write('floor')\n"
+)
+PAGES = ["dashboard", "priority", "service", "team", "metric"]
+
+
+# --- In the child: one page, one fresh process --------------------------------------------------
+
+
+def child(page: str, url: str) -> None:
+    """Open one page cold, then rerun it warm; print the seconds and the warm SQL count."""
+    os.environ["SCORECARD_DATABASE_URL"] = url
+    import logging
+
+    from streamlit.testing.v1 import AppTest
+
+    logging.disable(logging.WARNING)  # bare-mode warnings from every AppTest run
+    if page == "floor":
+        sys.path.insert(0, str(ROOT))  # where a page's script finds `metrics` and `pages`
+        at = AppTest.from_string(TRIVIAL, default_timeout=300)
+    else:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at.query_params["period"] = PERIOD
+        for name, value in _codes(url, page).items():
+            at.query_params[name] = value
+    if page not in ("floor", "dashboard"):
+        at.switch_page(f"pages/{page}.py")  # opened directly, as a pasted link opens it
+    start = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - start
+    assert not at.exception, at.exception
+    statements: list[int] = []
+    if page != "floor":
+        from sqlalchemy import event
+
+        from pages import _ui
+
+        listener = lambda *_args: statements.append(1)  # noqa: E731
+        event.listen(_ui.engine(), "before_cursor_execute", listener)
+    start = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - start
+    assert not at.exception, at.exception
+    shown = at.title[0].value if len(at.title) else "(no title)"
+    print(f"  {page}: {shown}", file=sys.stderr)  # which page was measured, for the curious
+    print(json.dumps({"cold": cold, "warm": warm, "statements": len(statements)}))
+
+
+def _codes(url: str, page: str) -> dict[str, str]:
+    """The page's subject: the first priority, service and team, and the first Red measure."""
+    if page == "dashboard":
+        return {}
+    from sqlalchemy import create_engine, text
+
+    table = {"priority": "priority", "service": "service", "team": "team", "metric": "metric"}
+    with create_engine(url).connect() as connection:
+        code = connection.execute(text(f"SELECT code FROM {table[page]} ORDER BY id")).first()
+    assert code is not None, f"no {page} in the council"
+    return {page: code[0]}
+
+
+# --- In the parent --------------------------------------------------------------------------------
+
+
+def run_child(page: str, url: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", page, url],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"{page} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def median_run(repeat: int, page: str, url: str) -> dict[str, float]:
+    runs = [run_child(page, url) for _ in range(repeat)]
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def whole_process(repeat: int, args: list[str], url: str) -> float:
+    """The median wall time of `python -m metrics ARGS` on the council."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "metrics", *args],
+            cwd=ROOT,
+            env={**os.environ, "SCORECARD_DATABASE_URL": url},
+            capture_output=True,
+            check=True,
+        )
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def python_importing(repeat: int, modules: str) -> float:
+    """The median wall time of a Python process that only imports `modules`."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {modules}"], check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def councils(sizes: list[str], folder: Path, postgres: str | None) -> dict[str, str]:
+    """Database URLs by size, each built once."""
+    import councils as synthetic
+
+    built = {}
+    for size in sizes:
+        start = time.perf_counter()
+        url = f"sqlite:///{folder}/{size}.db"
+        engine, values = synthetic.new_council(url, size)
+        engine.dispose()
+        built[size] = url
+        print(f"  {size}: {values:,} values, built in {time.perf_counter() - start:.0f} s")
+    if postgres:
+        built["XL"] = _postgres_council(postgres, synthetic)
+    return built
+
+
+def _postgres_council(url: str, synthetic) -> str:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, make_url, text
+
+    schema = f"bench_{uuid4().hex[:12]}"
+    with create_engine(url).begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = (
+        make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    start = time.perf_counter()
+    engine, values = synthetic.new_council(scoped, "XL")
+    engine.dispose()
+    print(f"  XL on PostgreSQL: {values:,} values, built in {time.perf_counter() - start:.0f} s")
+    return scoped
+
+
+def drop_schema(url: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    schema = make_url(url).query["options"].split("=", 1)[1]
+    base = make_url(url).difference_update_query(["options"])
+    with create_engine(base).begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="S,L")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--postgres", help="a PostgreSQL URL: adds XL there")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    with tempfile.TemporaryDirectory() as folder:
+        print("building the councils ...")
+        built = councils(args.sizes.split(","), Path(folder), args.postgres)
+        try:
+            report(built, args.repeat)
+        finally:
+            if "XL" in built:
+                drop_schema(built["XL"])
+
+
+def report(built: dict[str, str], repeat: int) -> None:
+    floor = median_run(repeat, "floor", next(iter(built.values())))
+    print(
+        f"floor: a trivial page importing the same libraries, {floor['cold']:.2f} s cold "
+        f"(fresh process), {floor['warm'] * 1000:.0f} ms rerun"
+    )
+    print(
+        f"{'size':>4} {'page':>10} {'cold s':>7} {'x floor':>8} {'own s':>6} "
+        f"{'warm s':>7} {'x floor':>8} {'SQL':>4}"
+    )
+    for size, url in built.items():
+        for page in PAGES:
+            got = median_run(repeat, page, url)
+            print(
+                f"{size:>4} {page:>10} {got['cold']:7.2f} {got['cold'] / floor['cold']:8.1f} "
+                f"{got['cold'] - floor['cold']:6.2f} {got['warm']:7.3f} "
+                f"{got['warm'] / floor['warm']:8.1f} {got['statements']:4.0f}"
+            )
+        helped = whole_process(repeat, ["--help"], url)
+        status = whole_process(repeat, ["status", "--period", PERIOD], url)
+        bare = python_importing(repeat, "pandas, sqlalchemy, sqlmodel, numpy")
+        print(
+            f"{size:>4} status CLI {status:.2f} s: {status / bare:.1f}x a bare Python importing "
+            f"its libraries ({bare:.2f} s); its --help {helped:.2f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""The alignment: which Corporate Plan priority each measure serves, and the tree of
+priorities, initiatives, services, teams and measures a dashboard draws (the "line of sight" of
+`docs/line-of-sight.md`).
+
+Pure: frames in, frames out. Everything here works on frames that `metrics.queries` already
+filtered by clearance: a code the reader may not see is never aligned to and never named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics import rating
+from metrics.charts import status_label
+from metrics.config import RatingRules
+from metrics.display import count_bar, counts_text
+from metrics.rating import COUNT_COLUMNS
+from metrics.vocab import Tier
+
+UNALIGNED = "-"
+
+
+UNALIGNED_LABEL = "Not aligned to a priority"
+
+
+# A measure serves its own priority and the priorities of the measure it is aligned to; only
+# when it has neither does it serve the priorities its ME2E initiative delivers.
+VIA_ORDER = {"priority": 0, "aligned": 0, "initiative": 1}
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Priorities, initiatives (and the priorities each delivers), services and teams."""
+
+    priorities: pd.DataFrame  # code, name, sort_order
+    initiatives: pd.DataFrame  # code, name
+    delivers: pd.DataFrame  # initiative_code, priority_code
+    services: pd.DataFrame  # code, name
+    teams: pd.DataFrame  # code, name, service_code
+
+    def table(self, kind: str) -> pd.DataFrame:
+        """The rows of one kind: priority, initiative, service or team."""
+        return {
+            "priority": self.priorities,
+            "initiative": self.initiatives,
+            "service": self.services,
+            "team": self.teams,
+        }[kind]
+
+    def name(self, kind: str, code: str) -> str | None:
+        """The name of a priority, initiative, service or team; None for an unknown code."""
+        table = self.table(kind)
+        found = table.loc[table["code"] == code, "name"]
+        return None if found.empty else str(found.iloc[0])
+
+    def options(self, kind: str) -> dict[str, str]:
+        """Code → name of every item of a kind, in display order."""
+        table = self.table(kind)
+        names = self.team_labels() if kind == "team" else table["name"]
+        return dict(zip(table["code"], names, strict=True))
+
+    def team_labels(self) -> pd.Series:
+        """Every team as 'Service: Team', in the teams' order (one join, not a scan per team)."""
+        services = self.services.set_index("code")["name"]
+        return self.teams["service_code"].map(services).fillna("") + ": " + self.teams["name"]
+
+    def team_label(self, code: str) -> str:
+        """'Housing: Options': a team's name is only unique within its service."""
+        return self.options("team").get(code, code)
+
+
+def mask_alignment(frame: pd.DataFrame, visible: pd.Series | None = None) -> pd.DataFrame:
+    """`aligned_to` kept only where it names a visible metric (else the code would leak)."""
+    visible = frame["code"] if visible is None else visible
+    frame = frame.copy()
+    frame["aligned_to"] = frame["aligned_to"].where(frame["aligned_to"].isin(set(visible)))
+    return frame
+
+
+def priorities_served(metrics: pd.DataFrame, delivers: pd.DataFrame) -> pd.DataFrame:
+    """One row per metric and priority it serves: its own priority and the priorities of the
+    metric it is aligned to; failing both, those its ME2E initiative delivers; else none
+    (UNALIGNED).
+
+    Columns: code, priority_code, via ('priority', 'aligned', 'initiative' or 'none').
+    """
+    own = metrics.loc[metrics["priority_code"].notna(), ["code", "priority_code"]].assign(
+        via="priority"
+    )
+    by_initiative = (
+        metrics[["code", "initiative_code"]]
+        .dropna()
+        .merge(delivers, on="initiative_code")[["code", "priority_code"]]
+        .assign(via="initiative")
+    )
+    direct = _first_source(pd.concat([own, by_initiative], ignore_index=True))
+    aligned = (
+        metrics[["code", "aligned_to"]]
+        .dropna()
+        .merge(
+            direct[["code", "priority_code"]].rename(columns={"code": "aligned_to"}),
+            on="aligned_to",
+        )[["code", "priority_code"]]
+        .assign(via="aligned")
+    )
+    served = _first_source(pd.concat([own, aligned, by_initiative], ignore_index=True))
+    orphans = metrics.loc[~metrics["code"].isin(served["code"]), ["code"]].assign(
+        priority_code=UNALIGNED, via="none"
+    )
+    return pd.concat([served, orphans], ignore_index=True).drop_duplicates(
+        ["code", "priority_code"]
+    )
+
+
+def _first_source(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Keep, per metric, the rows of its most direct source of priorities."""
+    if candidates.empty:
+        return candidates.assign(rank=[]).drop(columns="rank")
+    rank = candidates["via"].map(VIA_ORDER)
+    best = rank.groupby(candidates["code"]).transform("min")
+    return candidates[rank == best].drop_duplicates(["code", "priority_code"])
+
+
+SEPARATOR = "|"  # between the steps of a node id; codes may hold "/" (team codes do)
+
+
+def placed(status: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
+    """Status rows, one per priority each metric serves (`serves`, and `via`: how), with the
+    ids of the metric's nodes in the tree.
+
+    Ids are paths, so a team that serves two priorities appears under both:
+    `P:<priority>`, then `|I:<initiative>` (ME2E) or `|S:<service>|T:<team>` (Service
+    Standards), then `|M:<code>`.
+    """
+    rows = status.merge(served.rename(columns={"priority_code": "serves"}), on="code", how="inner")
+    top = "P:" + rows["serves"].astype(str)
+    me2e = rows["tier"] == Tier.ME2E.value
+    service_tier = rows["tier"] == Tier.SERVICE_STANDARDS.value
+    second = pd.Series(
+        np.select(
+            [me2e, service_tier],
+            [
+                top + SEPARATOR + "I:" + rows["initiative_code"].fillna(UNALIGNED).astype(str),
+                top + SEPARATOR + "S:" + rows["service_code"].fillna(UNALIGNED).astype(str),
+            ],
+            "",
+        ),
+        index=rows.index,
+    )
+    third = (second + SEPARATOR + "T:" + rows["team_code"].fillna(UNALIGNED).astype(str)).where(
+        service_tier, ""
+    )
+    parent = third.where(third != "", second.where(second != "", top))
+    rows["node_priority"], rows["node_second"], rows["node_third"] = top, second, third
+    rows["node_parent"] = parent
+    rows["node_id"] = parent + SEPARATOR + "M:" + rows["code"].astype(str)
+    return rows
+
+
+def _levels(rows: pd.DataFrame) -> pd.DataFrame:
+    """One membership row per metric and node above it (itself included): node, parent,
+    kind and code of the node, with the metric's status columns."""
+    unused = pd.Series("", index=rows.index)
+    levels = [
+        ("node_priority", unused, "priority", rows["serves"]),
+        ("node_second", rows["node_priority"], "initiative", rows["initiative_code"]),
+        ("node_third", rows["node_second"], "team", rows["team_code"]),
+        ("node_id", rows["node_parent"], "metric", rows["code"]),
+    ]
+    frames = []
+    for column, parent, kind, code in levels:
+        frame = rows.assign(node=rows[column], parent=parent, kind=kind, node_code=code)
+        if column == "node_second":
+            service = frame["tier"] == Tier.SERVICE_STANDARDS.value
+            frame["kind"] = np.where(service, "service", "initiative")
+            frame["node_code"] = frame["service_code"].where(service, frame["initiative_code"])
+        frames.append(frame)
+    membership = pd.concat(frames, ignore_index=True)
+    membership["node_code"] = membership["node_code"].fillna(UNALIGNED).astype(str)
+    return membership[membership["node"] != ""]
+
+
+def tree(rows: pd.DataFrame, where: Structure, *, rules: RatingRules) -> pd.DataFrame:
+    """Tree nodes from `placed()` rows: id, parent, kind, code, label, title, value, the
+    status counts, the rolled-up status (a metric's own status for a leaf) and a one-line
+    summary of the counts."""
+    if rows.empty:
+        return pd.DataFrame(
+            columns=["id", "parent", "kind", "code", "label", "title", "value", "status", "summary"]
+        )
+    membership = _levels(rows)
+    nodes = rating.rollup(membership, "node", rules=rules).rename(columns={"node": "id"})
+    meta = membership.drop_duplicates("node").set_index("node")
+    nodes["parent"] = nodes["id"].map(meta["parent"])
+    nodes["kind"] = nodes["id"].map(meta["kind"])
+    nodes["code"] = nodes["id"].map(meta["node_code"])
+    is_leaf = nodes["kind"] == "metric"
+    nodes.loc[is_leaf, "status"] = nodes.loc[is_leaf, "id"].map(meta["rag"])
+    nodes["value"] = nodes[COUNT_COLUMNS].sum(axis=1)
+    names = _names(nodes, where)
+    nodes["label"] = names.where(~is_leaf, nodes["code"])
+    nodes["title"] = (nodes["code"] + ": " + nodes["id"].map(meta["title"])).where(is_leaf, names)
+    nodes["summary"] = counts_text(nodes)
+    order = nodes["id"].str.partition(SEPARATOR)[0].map(_priority_order(where))
+    nodes["_order"] = order.fillna(len(where.priorities))
+    nodes = nodes.sort_values(["_order", "id"]).drop(columns="_order")
+    return nodes.reset_index(drop=True)
+
+
+def _names(nodes: pd.DataFrame, where: Structure) -> pd.Series:
+    lookup = {
+        "priority": dict(zip(where.priorities["code"], where.priorities["name"], strict=True)),
+        "initiative": dict(zip(where.initiatives["code"], where.initiatives["name"], strict=True)),
+        "service": dict(zip(where.services["code"], where.services["name"], strict=True)),
+        "team": dict(zip(where.teams["code"], where.teams["name"], strict=True)),
+    }
+    names = pd.Series(
+        [
+            lookup.get(kind, {}).get(code)
+            for kind, code in zip(nodes["kind"], nodes["code"], strict=True)
+        ],
+        index=nodes.index,
+        dtype=object,
+    )
+    unaligned = (nodes["kind"] == "priority") & (nodes["code"] == UNALIGNED)
+    names[unaligned] = UNALIGNED_LABEL
+    return names.fillna("(none)")
+
+
+def _priority_order(where: Structure) -> dict[str, int]:
+    return {f"P:{code}": i for i, code in enumerate(where.priorities["code"])}
+
+
+OVERVIEW_KINDS = ("priority", "initiative", "service")
+CHILD_MARK = "\u2003└ "  # an em space and a corner: a child reads as under its priority
+
+
+def overview(nodes: pd.DataFrame) -> pd.DataFrame:
+    """The line of sight to read at a glance: each priority, then the initiatives and services
+    under it (from `tree()`, in its order), with status, the five counts and a symbol bar.
+
+    Columns: id, kind, code, Name (a child indented), Status, the counts, Bar."""
+    columns = ["id", "kind", "code", "Name", "Status", *COUNT_COLUMNS, "Bar"]
+    rows = nodes[nodes["kind"].isin(OVERVIEW_KINDS)] if len(nodes) else nodes
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    child = rows["kind"] != "priority"
+    name = rows["label"].astype(str)
+    return (
+        rows.assign(
+            Name=name.where(~child, CHILD_MARK + name),
+            Status=rows["status"].map(status_label),
+            Bar=count_bar(rows),
+        )[columns]
+        .astype({c: int for c in COUNT_COLUMNS})
+        .reset_index(drop=True)
+    )
+
+
+# The tier of the measures a tree segment under a priority counts (`placed`).
+SEGMENT_TIER = {
+    "initiative": Tier.ME2E.value,
+    "service": Tier.SERVICE_STANDARDS.value,
+    "team": Tier.SERVICE_STANDARDS.value,
+}
+
+
+def node_target(nodes: pd.DataFrame, node_id: str) -> tuple[str, str, dict[str, str]] | None:
+    """The page a tree segment opens: its kind, code and the query that narrows it to what the
+    segment counts (a service under a priority: its Service Standards measures serving that
+    priority; `docs/line-of-sight.md`); None for 'not aligned' groupings."""
+    found = nodes[nodes["id"] == node_id]
+    if found.empty or found["code"].iloc[0] == UNALIGNED:
+        return None
+    kind, code = str(found["kind"].iloc[0]), str(found["code"].iloc[0])
+    query = {}
+    if kind in SEGMENT_TIER:
+        query = {"serving": node_id.partition(SEPARATOR)[0][2:], "tier": SEGMENT_TIER[kind]}
+    return kind, code, query

@@ -1,0 +1,279 @@
+"""The read layer: every SELECT the pages and the command line need, filtered by clearance.
+
+Keyword-only functions taking an Engine and returning frames (or plain values); no rule is
+applied here. A measure the clearance may not see is never returned, not even as an aligned-to
+code. Visibility is `access.effective_marking` against `access.visible_markings`, written once
+for SQL in `visible_to` (see `docs/marking-and-roles.md`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from metrics.access import CurrentUser, user_from_row, visible_markings
+from metrics.models import (
+    AuditLog,
+    Initiative,
+    InitiativePriority,
+    Metric,
+    PeriodValue,
+    Priority,
+    Service,
+    Team,
+    User,
+    UserService,
+)
+from metrics.periods import UnknownPeriod, month_for
+from metrics.vocab import Marking
+
+__all__ = ["UnknownPeriod", "month_for"]  # re-exported: the CLI refuses an UnknownPeriod
+
+
+def effective_marking(table: type[Metric] = Metric) -> ColumnElement[str]:
+    """SQL `access.effective_marking`: blank is OFFICIAL, an unknown marking OFFICIAL-SENSITIVE."""
+    known = [marking.value for marking in Marking]
+    return case(
+        (func.coalesce(col(table.marking), "") == "", Marking.OFFICIAL.value),
+        (col(table.marking).in_(known), col(table.marking)),
+        else_=Marking.OFFICIAL_SENSITIVE.value,
+    )
+
+
+def visible_to(clearance: str, table: type[Metric] = Metric) -> ColumnElement[bool]:
+    """SQL `access.may_see`: the metric's effective marking is one the clearance may see."""
+    return effective_marking(table).in_(visible_markings(clearance))
+
+
+def metric_frame(
+    engine: Engine, *, clearance: str, tier: str | None = None, codes: list[str] | None = None
+) -> pd.DataFrame:
+    """Metric templates the clearance may see, with their place in the line of sight."""
+    aligned = aliased(Metric)
+    query: Any = (
+        select(
+            col(Metric.id).label("metric_id"),
+            col(Metric.code),
+            col(Metric.title),
+            col(Metric.definition),
+            col(Metric.tier),
+            col(Metric.unit),
+            col(Metric.decimals),
+            col(Metric.polarity),
+            col(Metric.frequency),
+            col(Metric.aggregation),
+            col(Metric.tolerance),
+            col(Metric.tolerance_is_percent),
+            col(Metric.risk_impact),
+            col(Metric.marking),
+            col(Metric.data_only),
+            col(Metric.active_from),
+            col(Metric.active_to),
+            col(Metric.responsible_officer),
+            col(Priority.code).label("priority_code"),
+            col(Priority.name).label("priority"),
+            col(Initiative.code).label("initiative_code"),
+            col(Initiative.name).label("initiative"),
+            col(Service.code).label("service_code"),
+            col(Service.name).label("service"),
+            col(Team.code).label("team_code"),
+            col(Team.name).label("team"),
+            col(aligned.code).label("aligned_to"),
+        )
+        .outerjoin(Priority, col(Metric.priority_id) == col(Priority.id))
+        .outerjoin(Initiative, col(Metric.initiative_id) == col(Initiative.id))
+        .outerjoin(Service, col(Metric.service_id) == col(Service.id))
+        .outerjoin(Team, col(Metric.team_id) == col(Team.id))
+        # An alignment to a measure the clearance may not see is not named, not even its code.
+        .outerjoin(
+            aligned,
+            and_(col(Metric.aligned_to_id) == aligned.id, visible_to(clearance, aligned)),
+        )
+        .where(visible_to(clearance))
+        .order_by(col(Metric.code))
+    )
+    if tier:
+        query = query.where(col(Metric.tier) == tier)
+    if codes is not None:
+        query = query.where(col(Metric.code).in_(codes))
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    frame["tolerance"] = frame["tolerance"].astype(float)
+    return frame
+
+
+def value_frame(
+    engine: Engine,
+    *,
+    metric_ids: list[int],
+    first_end: date,
+    last_end: date,
+    approved_only: bool = False,
+) -> pd.DataFrame:
+    """Period values of these metrics whose periods end between the two dates (with
+    `approved_only`, approved values only: the committee's view)."""
+    query = select(
+        col(PeriodValue.metric_id),
+        col(PeriodValue.period),
+        col(PeriodValue.fiscal_year),
+        col(PeriodValue.period_end),
+        col(PeriodValue.actual),
+        col(PeriodValue.numerator),
+        col(PeriodValue.denominator),
+        col(PeriodValue.target),
+        col(PeriodValue.target_upper),
+        col(PeriodValue.commentary),
+        col(PeriodValue.corrective_action),
+        col(PeriodValue.status).label("approval"),
+    ).where(
+        col(PeriodValue.metric_id).in_(metric_ids),
+        col(PeriodValue.period_end) >= first_end,
+        col(PeriodValue.period_end) <= last_end,
+    )
+    if approved_only:
+        query = query.where(col(PeriodValue.status) == "approved")
+    with engine.connect() as connection:
+        result = connection.execute(query)
+        # Rows straight from the driver: SQLAlchemy's conversion, row by row, was half of this
+        # read's time at L (docs/performance.md); the columns are converted whole below.
+        frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
+    frame["period_end"] = pd.to_datetime(frame["period_end"], format="ISO8601").dt.date
+    for column in ("actual", "numerator", "denominator", "target", "target_upper"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def reported_span(
+    engine: Engine, *, clearance: str, submitted_only: bool = False, approved_only: bool = False
+) -> tuple[date | None, date | None]:
+    """The first and last period end with a value of a metric the clearance may see (with
+    `submitted_only`, only submitted or approved actuals count; with `approved_only`, only
+    approved ones); (None, None) when none has."""
+    query = (
+        select(func.min(col(PeriodValue.period_end)), func.max(col(PeriodValue.period_end)))
+        .join(Metric, col(Metric.id) == col(PeriodValue.metric_id))
+        .where(visible_to(clearance))
+    )
+    if submitted_only or approved_only:
+        query = query.where(
+            col(PeriodValue.actual).is_not(None),
+            col(PeriodValue.status).in_(
+                ["approved"] if approved_only else ["submitted", "approved"]
+            ),
+        )
+    with engine.connect() as connection:
+        first, last = connection.execute(query).one()
+    as_date = lambda day: None if day is None else pd.Timestamp(day).date()  # noqa: E731
+    return as_date(first), as_date(last)
+
+
+def structure_frames(engine: Engine) -> dict[str, pd.DataFrame]:
+    """Priorities, initiatives, which priorities each initiative delivers, services and teams
+    (none of them carries a protective marking), in display order."""
+    queries = {
+        "priorities": select(
+            col(Priority.code), col(Priority.name), col(Priority.sort_order)
+        ).order_by(col(Priority.sort_order), col(Priority.code)),
+        "initiatives": select(col(Initiative.code), col(Initiative.name)).order_by(
+            col(Initiative.code)
+        ),
+        "delivers": select(
+            col(Initiative.code).label("initiative_code"), col(Priority.code).label("priority_code")
+        )
+        .join(InitiativePriority, col(InitiativePriority.initiative_id) == col(Initiative.id))
+        .join(Priority, col(InitiativePriority.priority_id) == col(Priority.id))
+        .order_by(col(Priority.sort_order), col(Initiative.code)),
+        "services": select(col(Service.code), col(Service.name)).order_by(col(Service.name)),
+        "teams": select(col(Team.code), col(Team.name), col(Service.code).label("service_code"))
+        .join(Service, col(Team.service_id) == col(Service.id))
+        .order_by(col(Service.name), col(Team.name)),
+    }
+    with engine.connect() as connection:
+        return {name: pd.read_sql(query, connection) for name, query in queries.items()}
+
+
+def audit_rows(engine: Engine, *, code: str) -> pd.DataFrame:
+    """The audit rows of one metric's template and values, newest first. The caller checks the
+    reader may see the metric before asking."""
+    query = (
+        select(
+            col(AuditLog.at),
+            col(AuditLog.actor),
+            col(AuditLog.action),
+            col(AuditLog.entity_key),
+            col(AuditLog.field_name),
+            col(AuditLog.old_value),
+            col(AuditLog.new_value),
+            col(AuditLog.reason),
+        )
+        .where(
+            or_(
+                and_(
+                    col(AuditLog.entity) == "period_value",
+                    col(AuditLog.entity_key).startswith(f"{code}/", autoescape=True),
+                ),
+                and_(col(AuditLog.entity) == "metric", col(AuditLog.entity_key) == code),
+            )
+        )
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
+    )
+    with engine.connect() as connection:
+        return pd.read_sql(query, connection)
+
+
+def commentary_rows(
+    engine: Engine, *, metric_ids: list[int], after: date, until: date
+) -> pd.DataFrame:
+    """Non-blank commentary of these metrics in periods ending after one day, up to another."""
+    query = select(
+        col(PeriodValue.metric_id),
+        col(PeriodValue.period),
+        col(PeriodValue.period_end),
+        col(PeriodValue.commentary),
+    ).where(
+        col(PeriodValue.metric_id).in_(metric_ids),
+        col(PeriodValue.commentary) != "",
+        col(PeriodValue.period_end) <= until,
+        col(PeriodValue.period_end) > after,
+    )
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    return frame
+
+
+def user(engine: Engine, *, email: str) -> CurrentUser | None:
+    """The active user with this e-mail (case-insensitive), with their service scope."""
+    with Session(engine) as session:
+        row = session.scalars(select(User).where(col(User.email) == email.strip().lower())).first()
+        if row is None:
+            return None
+        services = session.scalars(
+            select(col(Service.name))
+            .join(UserService, col(UserService.service_id) == col(Service.id))
+            .where(col(UserService.user_id) == row.id)
+        ).all()
+        return user_from_row(row, services)
+
+
+def users(engine: Engine) -> list[CurrentUser]:
+    """Every active user, for the demo persona picker."""
+    with Session(engine) as session:
+        emails = session.scalars(
+            select(col(User.email)).where(col(User.active)).order_by(col(User.id))
+        ).all()
+    return [found for email in emails if (found := user(engine, email=email))]
+
+
+def people(engine: Engine) -> tuple[list[str], list[str]]:
+    """Every user's e-mail (active or not) and every actor the audit trail names, for telling
+    the demo council's database from a council's own."""
+    with engine.connect() as connection:
+        emails = list(connection.execute(select(col(User.email))).scalars())
+        actors = list(connection.execute(select(col(AuditLog.actor)).distinct()).scalars())
+    return emails, actors

@@ -1,0 +1,290 @@
+"""The views the pages show, built in the domain from the read layer and the rules.
+
+Each entry point takes an Engine and keyword arguments and returns a frame or a frozen
+dataclass, so a plain pytest test can check every number without starting Streamlit. The glue
+caches each in one line keyed on the data version; it may pass the `Scope` (per clearance) and
+the `Reading` (per month) it already holds so a page does not read them twice.
+
+Clearance is an argument everywhere: a measure the reader may not see is never read, never
+aligned to and never named, and an unknown code reads exactly like it (None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from metrics import alignment, display, queries
+from metrics.alignment import Structure
+from metrics.config import Settings
+from metrics.queries import snapshots as snapshot_queries
+from metrics.views import levels
+from metrics.views.board import DashboardView, assemble, previous_months
+from metrics.views.levels import Crumb, LevelView
+from metrics.views.measure import MetricView, audit_trail, for_committee, metric_view
+from metrics.views.public import (
+    PUBLIC_CLEARANCE,
+    PublicView,
+    assemble_public,
+    published_snapshots,
+)
+from metrics.views.rated import (
+    Held,
+    latest_reported_month,
+    metric_histories,
+    metric_history,
+    period_options,
+    rag_in,
+    status,
+    status_and_values,
+    with_latest_commentary,
+)
+from metrics.views.within import Within
+from metrics.views.within import from_params as within_params
+
+__all__ = [
+    "Crumb",
+    "DashboardView",
+    "LevelView",
+    "MetricView",
+    "PublicView",
+    "Reading",
+    "Scope",
+    "Within",
+    "audit",
+    "dashboard",
+    "for_committee",
+    "index",
+    "latest_reported_month",
+    "level",
+    "metric",
+    "metric_histories",
+    "metric_history",
+    "period_options",
+    "public_view",
+    "rag_in",
+    "read_month",
+    "read_scope",
+    "status",
+    "within_params",
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one clearance may see of the alignment: the structure above the measures, the
+    measures themselves, and the priorities each serves."""
+
+    clearance: str
+    structure: Structure
+    catalogue: pd.DataFrame  # metric templates (queries.metric_frame), invisible alignments blank
+    served: pd.DataFrame  # alignment.priorities_served
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reader's month: every measure due, rated, and placed on the alignment tree."""
+
+    period: str
+    scope: Scope
+    status: pd.DataFrame  # rated rows with `latest_commentary`
+    rows: pd.DataFrame  # alignment.placed: one row per measure and priority it serves
+    held: Held | None = None  # the value rows the status read, to rate earlier months from
+
+
+def read_scope(engine: Engine, *, clearance: str) -> Scope:
+    """The structure, the measures the clearance may see, and which priority each serves."""
+    where = Structure(**queries.structure_frames(engine))
+    catalogue = alignment.mask_alignment(queries.metric_frame(engine, clearance=clearance))
+    served = alignment.priorities_served(catalogue, where.delivers)
+    return Scope(clearance, where, catalogue, served)
+
+
+def read_month(
+    engine: Engine,
+    *,
+    period: str,
+    clearance: str,
+    today: date,
+    settings: Settings,
+    scope: Scope | None = None,
+    approved_only: bool = False,
+) -> Reading:
+    """The month's status for the clearance (the one rating pipeline), each row with its latest
+    commentary, and its rows placed under every priority each measure serves; with
+    `approved_only`, from approved values only (the committee's view)."""
+    seen = scope or read_scope(engine, clearance=clearance)
+    rated, held = status_and_values(
+        engine,
+        period=period,
+        clearance=clearance,
+        today=today,
+        settings=settings,
+        approved_only=approved_only,
+    )
+    rated = alignment.mask_alignment(rated, seen.catalogue["code"])
+    if not rated.empty:
+        until = max(rated["period_end"])
+        said = queries.commentary_rows(
+            engine,
+            metric_ids=[int(i) for i in rated["metric_id"]],
+            after=until - timedelta(days=366),
+            until=until,
+        )
+        rated = with_latest_commentary(rated, said)
+    else:
+        rated = rated.assign(latest_commentary=pd.Series(dtype=object))
+    return Reading(period, seen, rated, alignment.placed(rated, seen.served), held)
+
+
+def dashboard(
+    engine: Engine,
+    *,
+    period: str,
+    clearance: str,
+    today: date,
+    settings: Settings,
+    reading: Reading | None = None,
+    approved_only: bool = False,
+) -> DashboardView:
+    """Everything the ME2E dashboard shows for a month, for one clearance: each measure is
+    compared with the status it had in its own previous period (a month the reader has data
+    for)."""
+    month = reading or read_month(
+        engine,
+        period=period,
+        clearance=clearance,
+        today=today,
+        settings=settings,
+        approved_only=approved_only,
+    )
+    fy_start = settings.financial_year_start_month
+    options = set(period_options(engine, fy_start, clearance=clearance))
+    earlier = {
+        before: rag_in(
+            engine,
+            period=before,
+            clearance=clearance,
+            today=today,
+            settings=settings,
+            approved_only=approved_only,
+            held=month.held,  # one read of the values serves every earlier month
+        )
+        for before in previous_months(month.status, fy_start)
+        if before in options
+    }
+    return assemble(
+        period,
+        month.status,
+        earlier,
+        month.rows,
+        month.scope.structure,
+        rules=settings.rating,
+    )
+
+
+def level(
+    engine: Engine,
+    *,
+    kind: str,
+    code: str,
+    period: str,
+    clearance: str,
+    today: date,
+    settings: Settings,
+    reading: Reading | None = None,
+    within: Within | None = None,
+) -> LevelView | None:
+    """A priority, initiative, service or team in a month, rolled up from what the reader may
+    see (only the part `within` names, if any); None for an unknown code."""
+    month = reading or read_month(
+        engine, period=period, clearance=clearance, today=today, settings=settings
+    )
+    return levels.part_of(
+        kind, code, month.rows, month.scope.structure, settings.rating, within or Within()
+    )
+
+
+def index(
+    engine: Engine,
+    *,
+    kind: str,
+    period: str,
+    clearance: str,
+    today: date,
+    settings: Settings,
+    reading: Reading | None = None,
+) -> pd.DataFrame:
+    """Every measure due (highest risk first), or every priority, initiative, service or team
+    rolled up as its own page rolls it up (worst first)."""
+    month = reading or read_month(
+        engine, period=period, clearance=clearance, today=today, settings=settings
+    )
+    if kind == "metric":
+        return display.metric_table(month.rows.drop_duplicates("code"))
+    return levels.level_index(kind, month.rows, month.scope.structure, settings.rating)
+
+
+def metric(
+    engine: Engine,
+    *,
+    code: str,
+    period: str,
+    clearance: str,
+    today: date,
+    settings: Settings,
+    scope: Scope | None = None,
+    approved_only: bool = False,
+) -> MetricView | None:
+    """One measure up to the month; None for an unknown code and for one the reader may not
+    see."""
+    seen = scope or read_scope(engine, clearance=clearance)
+    history = metric_history(
+        engine,
+        code=code,
+        clearance=clearance,
+        until=period,
+        today=today,
+        settings=settings,
+        approved_only=approved_only,
+    )
+    return metric_view(
+        code,
+        history,
+        seen.catalogue,
+        seen.served,
+        seen.structure,
+        period,
+        rules=settings.rating,
+        fy_start=settings.financial_year_start_month,
+    )
+
+
+def audit(
+    engine: Engine, *, code: str, clearance: str, scope: Scope | None = None
+) -> pd.DataFrame | None:
+    """The audit trail of a measure the reader may see, newest first; None otherwise."""
+    seen = scope or read_scope(engine, clearance=clearance)
+    visible = set(seen.catalogue["code"])
+    if code not in visible:
+        return None
+    return audit_trail(queries.audit_rows(engine, code=code), visible)
+
+
+def public_view(engine: Engine, *, council: str) -> PublicView | None:
+    """The latest published performance as the public may read it: frozen snapshot rows of
+    NOT PROTECTIVELY MARKED measures only (`metrics.views.public`); None before the first
+    snapshot."""
+    with Session(engine) as session:
+        chosen = published_snapshots(snapshot_queries.snapshot_headers(session))
+        rows = {
+            int(header.id or 0): snapshot_queries.snapshot_rows(session, snapshot_id=header.id)
+            for header in chosen
+            if header.id is not None
+        }
+    public_now = set(queries.metric_frame(engine, clearance=PUBLIC_CLEARANCE)["code"])
+    return assemble_public(chosen, rows, public_now, council=council)

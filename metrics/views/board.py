@@ -1,0 +1,140 @@
+"""The ME2E dashboard of one month: headline counts per tier and their change, the alignment
+tree, the priorities rolled up, the exceptions and what changed status. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics import alignment, periods
+from metrics.alignment import Structure
+from metrics.charts import status_label
+from metrics.config import RatingRules
+from metrics.display import display_table, exceptions
+from metrics.explain_rollup import rollup_sentence
+from metrics.rating import COUNT_COLUMNS
+from metrics.vocab import Status, Tier
+
+# What the dashboard keeps of each measure it counted (enough to check it against the CLI).
+RATED_COLUMNS = ["code", "tier", "rag", "rag_before", "risk_score", "risk_level", "explanation"]
+# Which way a change of status reads: a larger number is worse.
+STATUS_RANK = {Status.GREEN.value: 0, Status.AMBER.value: 1, Status.RED.value: 2}
+
+
+def headline(status: pd.DataFrame) -> pd.DataFrame:
+    """Counts of Red, Amber, Green, Data only and Missing (Overdue included) per tier."""
+    tiers = [t.value for t in Tier]
+    if status.empty:
+        return pd.DataFrame(0, index=tiers, columns=COUNT_COLUMNS)
+    rag = status["rag"].replace(Status.OVERDUE.value, Status.MISSING.value)
+    table = pd.crosstab(status["tier"], rag).reindex(index=tiers, columns=COUNT_COLUMNS)
+    return table.fillna(0).astype(int)
+
+
+def previous_months(status: pd.DataFrame, fy_start: int = 4) -> list[str]:
+    """The months whose status holds each due metric's previous period."""
+    labels = status["previous_period"].dropna().unique() if not status.empty else []
+    return sorted({periods.month_for(str(label), fy_start).label for label in labels})
+
+
+def with_previous(status: pd.DataFrame, earlier: list[pd.DataFrame]) -> pd.DataFrame:
+    """Each due metric with the status it had in its own previous period (`rag_before`)."""
+    frames = [f[["code", "period", "rag"]] for f in earlier if not f.empty]
+    if not frames or status.empty:
+        return status.assign(rag_before=pd.Series(dtype=object, index=status.index))
+    before = pd.concat(frames).drop_duplicates(["code", "period"])
+    before = before.rename(columns={"period": "previous_period", "rag": "rag_before"})
+    return status.merge(before, on=["code", "previous_period"], how="left")
+
+
+def headline_change(status: pd.DataFrame) -> pd.DataFrame:
+    """Per tier and status: the count now minus the count last period, of only the measures that
+    have a previous status (like with like); NaN for a tier where none has one (no delta)."""
+    known = status[status["rag_before"].notna()] if not status.empty else status
+    now = headline(known)
+    was = headline(known.assign(rag=known["rag_before"]))
+    compared = known["tier"].value_counts() if not known.empty else pd.Series(dtype=int)
+    change = (now - was).astype(float)
+    change.loc[~change.index.isin(compared.index)] = np.nan
+    return change
+
+
+def changes(status: pd.DataFrame) -> pd.DataFrame:
+    """Metrics whose status differs from their previous period's, worst news first. Overdue
+    counts as Missing (so Overdue to Missing is no change), and Missing is worse than Green."""
+    columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
+    if status.empty:
+        return pd.DataFrame(columns=columns)
+    missing = {Status.OVERDUE.value: Status.MISSING.value}
+    rag_now, rag_was = status["rag"].replace(missing), status["rag_before"].replace(missing)
+    moved = status[status["rag_before"].notna() & (rag_now != rag_was)].copy()
+    if moved.empty:
+        return pd.DataFrame(columns=columns)
+    after, before = rag_now[moved.index], rag_was[moved.index]
+    now, was = after.map(STATUS_RANK).astype(float), before.map(STATUS_RANK).astype(float)
+    green, gap = Status.GREEN.value, Status.MISSING.value
+    worse = (now > was) | ((after == gap) & (before == green))
+    better = (now < was) | ((before == gap) & (after == green))
+    moved["change"] = np.select([worse, better], ["▼ Worse", "▲ Better"], "► Changed")
+    moved["_order"] = moved["change"].map({"▼ Worse": 0, "► Changed": 1, "▲ Better": 2})
+    moved = moved.sort_values(["_order", "risk_score", "code"], ascending=[True, False, True])
+    table = display_table(moved)
+    table.insert(1, "Was", moved["rag_before"].map(status_label).to_numpy())
+    table.insert(2, "Now", moved["rag"].map(status_label).to_numpy())
+    table.insert(3, "Change", moved["change"].to_numpy())
+    return table[columns]
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """What the ME2E dashboard shows for one month."""
+
+    period: str
+    rated: pd.DataFrame  # every measure due: code, rag, rag_before, risk, explanation
+    headline: pd.DataFrame  # tier × status counts
+    change: pd.DataFrame  # tier × status: change since each measure's previous period
+    nodes: pd.DataFrame  # the line-of-sight tree
+    priorities: pd.DataFrame  # one row per priority, rolled up
+    exceptions: pd.DataFrame
+    changes: pd.DataFrame
+    compared_with: list[str]  # the months the previous statuses came from
+
+
+def assemble(
+    month: str,
+    status: pd.DataFrame,
+    earlier: dict[str, pd.DataFrame],
+    rows: pd.DataFrame,
+    where: Structure,
+    *,
+    rules: RatingRules,
+) -> DashboardView:
+    """Assemble the dashboard from this month's status, the statuses of the earlier months that
+    hold each measure's previous period (keyed by month), and this month's `placed()` rows."""
+    current = with_previous(status, list(earlier.values()))
+    nodes = alignment.tree(rows, where, rules=rules)
+    top = nodes[nodes["kind"] == "priority"] if len(nodes) else nodes
+    priorities = pd.DataFrame(
+        {
+            "code": top.get("code", pd.Series(dtype=object)),
+            "Name": top.get("label", pd.Series(dtype=object)),
+            "Status": top.get("status", pd.Series(dtype=object)).map(status_label),
+            **{c: top.get(c, pd.Series(dtype=int)) for c in COUNT_COLUMNS},
+            # each row counts what its page counts, so it opens the whole priority
+            "Why": rollup_sentence(top, rules=rules) if len(top) else pd.Series(dtype=object),
+            "kind": "priority",
+        }
+    ).reset_index(drop=True)
+    return DashboardView(
+        period=month,
+        rated=current.reindex(columns=RATED_COLUMNS),
+        headline=headline(current),
+        change=headline_change(current),
+        nodes=nodes,
+        priorities=priorities,
+        exceptions=exceptions(current),
+        changes=changes(current),
+        compared_with=sorted(earlier),
+    )

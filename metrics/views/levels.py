@@ -1,0 +1,376 @@
+"""The drill-down views of a priority, ME2E initiative, service or team, and the index of every
+one of a kind, each rolled up from the month's placed rows (`alignment.placed`). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from metrics import rating
+from metrics.alignment import UNALIGNED, UNALIGNED_LABEL, Structure
+from metrics.charts import status_label
+from metrics.config import RatingRules
+from metrics.display import metric_table, with_alignment
+from metrics.explain_rollup import rollup_sentence
+from metrics.rating import COUNT_COLUMNS
+from metrics.views.board import STATUS_RANK
+from metrics.views.within import (
+    Within,
+    describe,
+    initiative_members,
+    measures_of,
+    narrow,
+    opening,
+)
+from metrics.vocab import Tier
+
+NOTHING_DUE = "– nothing due"
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of a breadcrumb: a page kind, the code it opens, and its label."""
+
+    kind: str
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class LevelView:
+    """A priority, initiative, service or team: its rolled-up status and what makes it."""
+
+    kind: str
+    code: str
+    name: str
+    status: str
+    counts: dict[str, int]
+    path: list[Crumb]
+    metrics: pd.DataFrame  # its own measures
+    aligned: pd.DataFrame  # measures aligned to it from below
+    children: pd.DataFrame  # the levels under it (or the priorities it serves), rolled up
+    notes: list[str] = field(default_factory=list)
+    teams: pd.DataFrame = field(default_factory=pd.DataFrame)  # teams behind it, worst first
+    why: str = ""  # the roll-up rule and the numbers behind `status`
+    within: Within = field(default_factory=Within)  # the part of the level shown (all: blank)
+
+
+def _rollup_one(rows: pd.DataFrame, rules: RatingRules) -> tuple[str, dict[str, int], str]:
+    """The rolled-up status, counts and the sentence that says why, of a set of status rows
+    (each metric counted once)."""
+    rows = rows.drop_duplicates("code")
+    if rows.empty:
+        return "", dict.fromkeys(COUNT_COLUMNS, 0), ""
+    result = rating.rollup(rows.assign(_all="all"), "_all", rules=rules)
+    why = str(rollup_sentence(result, rules=rules).iloc[0])
+    first = result.iloc[0]
+    return str(first["status"]), {c: int(first[c]) for c in COUNT_COLUMNS}, why
+
+
+def rollup_table(
+    rows: pd.DataFrame, by: str, names: dict[str, str], rules: RatingRules, label: str
+) -> pd.DataFrame:
+    """One row per group: its code, name, status (symbol and word), counts and why."""
+    rows = rows[rows[by].notna()].drop_duplicates(["code", by])
+    if rows.empty:
+        return pd.DataFrame(columns=["code", label, "Status", *COUNT_COLUMNS, "Why"])
+    table = rating.rollup(rows, by, rules=rules)
+    table.insert(1, label, table[by].map(names).fillna(table[by]))
+    table["Status"] = table["status"].map(status_label)
+    table["Why"] = rollup_sentence(table, rules=rules)
+    table = table.rename(columns={by: "code"})
+    return table[["code", label, "Status", *COUNT_COLUMNS, "Why"]]
+
+
+def teams_behind(rows: pd.DataFrame, where: Structure, rules: RatingRules) -> pd.DataFrame:
+    """The teams whose measures make a level's status, rolled up, most Red then Amber first:
+    who to ask about a red priority."""
+    table = rollup_table(rows, "team_code", where.options("team"), rules, "Name")
+    return table.assign(kind="team").sort_values(
+        ["Red", "Amber", "Name"], ascending=[False, False, True], ignore_index=True
+    )
+
+
+def priority_view(
+    code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
+) -> LevelView | None:
+    """A priority: everything that serves it (its Corporate Plan measures, the initiatives that
+    deliver it with their ME2E measures, and Service Standards measures aligned to any of
+    those or to the priority itself), rolled up; None if there is no such priority."""
+    name = UNALIGNED_LABEL if code == UNALIGNED else where.name("priority", code)
+    if name is None:
+        return None
+    mine = rows[rows["serves"] == code]
+    own = mine[(mine["tier"] == Tier.CORPORATE_PLAN.value) & (mine["via"] == "priority")]
+    below = mine[~mine["code"].isin(own["code"])].drop_duplicates("code")
+    status, counts, why = _rollup_one(mine, rules)
+    delivering = where.delivers.loc[where.delivers["priority_code"] == code, "initiative_code"]
+    initiatives = rollup_table(
+        mine[mine["tier"] == Tier.ME2E.value],
+        "initiative_code",
+        where.options("initiative"),
+        rules,
+        "Initiative",
+    )
+    missing = sorted(set(delivering) - set(initiatives["code"]))
+    if missing:
+        empty = pd.DataFrame(
+            {
+                "code": missing,
+                "Initiative": [where.name("initiative", c) for c in missing],
+                "Status": NOTHING_DUE,
+                **dict.fromkeys(COUNT_COLUMNS, 0),
+                "Why": "Nothing of it that serves this priority is due this month",
+            }
+        )
+        initiatives = pd.concat([initiatives, empty], ignore_index=True)
+    services = rollup_table(
+        mine[mine["tier"] == Tier.SERVICE_STANDARDS.value],
+        "service_code",
+        where.options("service"),
+        rules,
+        "Service",
+    )
+    return LevelView(
+        kind="priority",
+        code=code,
+        name=name,
+        status=status,
+        counts=counts,
+        why=why,
+        path=[],
+        metrics=metric_table(own),
+        aligned=with_alignment(below),
+        children=pd.concat(
+            [
+                initiatives.assign(kind="initiative").rename(columns={"Initiative": "Name"}),
+                services.assign(kind="service").rename(columns={"Service": "Name"}),
+            ],
+            ignore_index=True,
+        ),
+        teams=teams_behind(mine, where, rules),
+    )
+
+
+def initiative_view(
+    code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
+) -> LevelView | None:
+    """An ME2E initiative: its measures, the Service Standards measures aligned to it or to its
+    measures, and the priorities it delivers (the way back up)."""
+    name = where.name("initiative", code)
+    if name is None:
+        return None
+    members = initiative_members(rows.drop_duplicates("code"), code)
+    own = members[members["tier"] == Tier.ME2E.value]
+    below = members[members["tier"] != Tier.ME2E.value]
+    status, counts, why = _rollup_one(members, rules)
+    delivers = where.delivers.loc[where.delivers["initiative_code"] == code, "priority_code"]
+    path = [Crumb("priority", p, where.name("priority", p) or p) for p in delivers]
+    return LevelView(
+        kind="initiative",
+        code=code,
+        name=name,
+        status=status,
+        counts=counts,
+        why=why,
+        path=path,
+        metrics=metric_table(own),
+        aligned=with_alignment(below),
+        children=rollup_table(members, "service_code", where.options("service"), rules, "Service")
+        .rename(columns={"Service": "Name"})
+        .assign(kind="service"),
+        teams=teams_behind(members, where, rules),
+    )
+
+
+def service_view(
+    code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
+) -> LevelView | None:
+    """A service: its teams rolled up, all its measures, and the priorities they serve."""
+    name = where.name("service", code)
+    if name is None:
+        return None
+    mine = rows[rows["service_code"] == code]
+    status, counts, why = _rollup_one(mine, rules)
+    teams = rollup_table(mine, "team_code", where.options("team"), rules, "Team")
+    all_teams = where.teams.loc[where.teams["service_code"] == code, "code"]
+    idle = sorted(set(all_teams) - set(teams["code"]))
+    notes = (
+        [
+            f"{len(idle)} team(s) have no measure due this month: "
+            + ", ".join(where.team_label(t) for t in idle)
+        ]
+        if idle
+        else []
+    )
+    return LevelView(
+        kind="service",
+        code=code,
+        name=name,
+        status=status,
+        counts=counts,
+        why=why,
+        path=[],
+        metrics=with_alignment(mine.drop_duplicates("code")),
+        aligned=priorities_it_serves(mine, where, rules),
+        children=teams.rename(columns={"Team": "Name"}).assign(kind="team"),
+        notes=notes,
+    )
+
+
+def priorities_it_serves(rows: pd.DataFrame, where: Structure, rules: RatingRules) -> pd.DataFrame:
+    """The priorities a service's or team's measures serve, rolled up: the way back up."""
+    names = {**where.options("priority"), UNALIGNED: UNALIGNED_LABEL}
+    served = rollup_table(rows, "serves", names, rules, "Name")
+    return served.assign(kind="priority")
+
+
+def team_view(
+    code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
+) -> LevelView | None:
+    """A team: its measures and what each is aligned to, under its service."""
+    team = where.teams.loc[where.teams["code"] == code]
+    if team.empty:
+        return None
+    service = str(team["service_code"].iloc[0])
+    mine = rows[rows["team_code"] == code]
+    status, counts, why = _rollup_one(mine, rules)
+    return LevelView(
+        kind="team",
+        code=code,
+        name=str(team["name"].iloc[0]),
+        status=status,
+        counts=counts,
+        why=why,
+        path=[Crumb("service", service, where.name("service", service) or service)],
+        metrics=with_alignment(mine.drop_duplicates("code")),
+        aligned=priorities_it_serves(mine, where, rules),
+        children=pd.DataFrame(),
+    )
+
+
+LEVELS = {
+    "priority": priority_view,
+    "initiative": initiative_view,
+    "service": service_view,
+    "team": team_view,
+}
+
+
+def level_index(
+    kind: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
+) -> pd.DataFrame:
+    """Every priority, initiative, service or team, rolled up exactly as its own page rolls it up:
+    code, Name, Status and the counts, Red first."""
+    found = (LEVELS[kind](code, rows, where, rules) for code in where.options(kind))
+    views = [view for view in found if view is not None]
+    table = pd.DataFrame(
+        {
+            "code": [v.code for v in views],
+            "Name": [where.team_label(v.code) if kind == "team" else v.name for v in views],
+            "Status": [status_label(v.status) if v.status else NOTHING_DUE for v in views],
+            **{c: [v.counts[c] for v in views] for c in COUNT_COLUMNS},
+            "Why": [v.why for v in views],
+            "kind": kind,
+        }
+    )
+    rank = table["Status"].map({status_label(s): i for s, i in STATUS_RANK.items()})
+    table["_rank"] = rank.fillna(-1)
+    table = table.sort_values(["_rank", "Red", "Amber"], ascending=False, kind="stable")
+    return table.drop(columns="_rank").reset_index(drop=True)
+
+
+def part_of(
+    kind: str, code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules, within: Within
+) -> LevelView | None:
+    """A level built from only the part of its measures `within` names (all of them when
+    blank), each of its tables saying what its rows count and opening exactly that."""
+    view = LEVELS[kind](code, narrow(rows, within) if within else rows, where, rules)
+    if view is None:
+        return None
+    notes = list(view.notes)
+    if within:
+        total = int(measures_of(kind, rows).get(code, 0))
+        shown = sum(view.counts.values())
+        notes.insert(
+            0,
+            f"Showing {shown} of {view.name}'s {total} measures due: {describe(within, where)}.",
+        )
+    # The part each table's rows count, besides the page's own (`Within.also`).
+    me2e, service_tier = Tier.ME2E.value, Tier.SERVICE_STANDARDS.value
+    parts = {
+        "priority": {
+            "initiative": Within(serving=code, tier=me2e),
+            "service": Within(serving=code, tier=service_tier),
+            "teams": Within(serving=code),
+        },
+        "initiative": {"service": Within(aligned_to=code), "teams": Within(aligned_to=code)},
+    }.get(kind, {})
+
+    def opened(table: pd.DataFrame, part: Within, up: bool = False) -> pd.DataFrame:
+        return opening(
+            table,
+            rows=rows,
+            where=where,
+            within=within.also(part),
+            counts=COUNT_COLUMNS,
+            opens=(kind, code) if up else None,
+        )
+
+    children = view.children
+    if not children.empty:
+        children = pd.concat(
+            [
+                opened(group, parts.get(str(child), Within()))
+                for child, group in children.groupby("kind", sort=False)
+            ],
+            ignore_index=True,
+        )
+    aligned = view.aligned
+    if kind in ("service", "team"):
+        aligned = opened(aligned, Within(), up=True)
+    return replace(
+        view,
+        notes=notes,
+        within=within,
+        children=children,
+        aligned=aligned,
+        teams=opened(view.teams, parts.get("teams", Within())) if len(view.teams) else view.teams,
+    )
+
+
+# --- The way a reader came: the breadcrumb carried in a link (docs/line-of-sight.md) ----------
+
+TRAIL_KINDS = ("priority", "initiative", "service", "team", "metric")
+MAX_TRAIL = 8  # deeper than any line of sight; a longer link is cut, never followed further
+
+
+def read_trail(text: str | None, names: Mapping[str, Mapping[str, str]]) -> list[Crumb]:
+    """The way taken, from a link's `via=priority:P1,team:housing/options`, each step checked
+    against what the reader may open (`names`: kind → code → name): the trail ends at the first
+    unknown kind, code the reader may not see, or repeat, so a forged link shows nothing new."""
+    crumbs: list[Crumb] = []
+    for part in (text or "").split(",")[:MAX_TRAIL]:
+        kind, _, code = part.partition(":")
+        name = names.get(kind, {}).get(code) if kind in TRAIL_KINDS else None
+        if name is None or any((c.kind, c.code) == (kind, code) for c in crumbs):
+            break
+        crumbs.append(Crumb(kind, code, name))
+    return crumbs
+
+
+def trail_text(crumbs: Sequence[Crumb]) -> str:
+    """A trail as a link carries it: 'priority:P1,team:housing/options'."""
+    return ",".join(f"{c.kind}:{c.code}" for c in crumbs)
+
+
+def walked(trail: Sequence[Crumb], here: Crumb | None, kind: str, code: str) -> list[Crumb]:
+    """The trail to carry to the page of `kind` `code`: the way so far and where the reader is,
+    cut back to just before that page when the reader returns to a step already on it."""
+    steps = [*trail, *([here] if here is not None else [])]
+    for position, step in enumerate(steps):
+        if (step.kind, step.code) == (kind, code):
+            return steps[:position]
+    return steps

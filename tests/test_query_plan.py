@@ -1,0 +1,100 @@
+"""The statements behind the status query read the period values through an index, never by a
+full scan of the values table (issue 12), on a council of county shape: many measures, ten
+years of monthly values, with the planner's statistics gathered (ANALYZE) as in service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from conftest import TEST_DATABASE_URL
+from sqlalchemy import Engine, event, insert, select, text
+
+from metrics import periods, store, views
+from metrics.models import Metric, PeriodValue
+
+MEASURES, YEARS = 300, 10  # 36,000 values: enough for the planner to prefer an index
+INDEX = "ix_period_value_metric_id_period_end"
+
+
+def county(engine: Engine) -> None:
+    """MEASURES monthly measures with YEARS years of values each, bulk-inserted, then ANALYZE."""
+    months = periods.months(periods.month_period(2007, 4), periods.month_period(2006 + YEARS, 3))
+    actual = np.random.default_rng(12).normal(75, 5, size=(MEASURES, len(months)))
+    with store.write(engine) as session:
+        session.execute(
+            insert(Metric),
+            [{"code": f"M{n:04d}", "title": f"M{n}", "tier": "ME2E"} for n in range(MEASURES)],
+        )  # fmt: skip
+        ids = session.execute(select(Metric.id).order_by(Metric.code)).scalars().all()
+        session.execute(
+            insert(PeriodValue),
+            [
+                {"metric_id": metric_id, "period": month.label, "fiscal_year": month.fiscal_year,
+                 "period_end": month.end, "actual": float(actual[row, col]), "target": 75.0,
+                 "status": "approved"}
+                for row, metric_id in enumerate(ids)
+                for col, month in enumerate(months)
+            ],
+        )  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def statements_of_status(engine: Engine) -> list[tuple[str, object]]:
+    """Every statement the status query sends that reads the period values, with its parameters."""
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "period_value" in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        rated = views.status(engine, period="2016-03", clearance="OFFICIAL", today=date(2030, 1, 1))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(rated) == MEASURES
+    return seen
+
+
+def plan(engine: Engine, statement: str, parameters: object) -> str:
+    """The planner's plan for one statement, as text."""
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(str(row[-1]) for row in cursor.fetchall())
+        # PostgreSQL prefers a sequential scan for half a small table; what is checked is that
+        # an index answers the statement (for every measure at once, the period_end one).
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {statement}", parameters)
+        return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
+def test_the_status_query_reads_values_through_their_index(engine: Engine) -> None:
+    county(engine)
+    statements = statements_of_status(engine)
+    assert statements, "the status query reads the period values"
+    for statement, parameters in statements:
+        text_plan = plan(engine, statement, parameters)
+        if engine.dialect.name == "sqlite":
+            assert "SCAN period_value" not in text_plan, text_plan
+            assert f"USING INDEX {INDEX}" in text_plan, text_plan
+        else:
+            assert "Seq Scan on period_value" not in text_plan, text_plan
+            assert "Index" in text_plan and "ix_period_value" in text_plan, text_plan
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's planner, without the index")
+def test_without_the_index_sqlite_reads_the_values_another_way(engine: Engine) -> None:
+    """The check above can fail: drop the index and the plan no longer names it."""
+    county(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP INDEX {INDEX}"))
+        connection.execute(text("ANALYZE"))
+    plans = [plan(engine, s, p) for s, p in statements_of_status(engine)]
+    assert plans and all(f"USING INDEX {INDEX}" not in p for p in plans)
