@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from metrics import periods, pipeline, queries, store, views
 from metrics.config import Settings
 from metrics.models import Metric, PeriodValue
+from metrics.views import rated
 from metrics.views.rated import HISTORY_YEARS
 
 CLEARED = "OFFICIAL-SENSITIVE"
@@ -138,3 +139,28 @@ def test_ten_years_differ_from_every_value_only_in_the_xmr_of_later_years(engine
     early = new["period_end"] < date(2007 + HISTORY_YEARS + 1, 4, 1)
     pd.testing.assert_frame_equal(new.loc[early, xmr], old.loc[early, xmr])
     assert (new.loc[~early, "spc_variation_why"] != old.loc[~early, "spc_variation_why"]).any()
+
+
+@pytest.mark.parametrize("month", ["2010-06", "2013-03", "2016-12"])
+def test_a_status_reading_only_actuals_of_earlier_years_is_the_whole_rows_status(
+    engine: Engine, month: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status reads whole rows for this year and last and only the actuals before (all the
+    XmR history needs): every column is what whole rows of every year gave."""
+    ten_years(engine)
+    split = views.status(engine, period=month, clearance=CLEARED, today=TODAY, settings=SETTINGS)
+
+    def whole(engine: Engine, metric_ids: list[int], fiscal_year: str, fy_start: int,
+              years_back: int, approved_only: bool) -> pd.DataFrame:  # fmt: skip
+        first_end, last_end = rated.value_window(fiscal_year, fy_start, years_back)
+        return queries.value_frame(
+            engine, metric_ids=metric_ids, first_end=first_end, last_end=last_end,
+            approved_only=approved_only,
+        )  # fmt: skip
+
+    monkeypatch.setattr(rated, "_values", whole)
+    read_whole = views.status(
+        engine, period=month, clearance=CLEARED, today=TODAY, settings=SETTINGS
+    )
+    assert len(split) == len(MEASURES) - (month[5:] != "03")  # the annual one is due in March
+    pd.testing.assert_frame_equal(split, read_whole)

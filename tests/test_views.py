@@ -646,3 +646,37 @@ def test_earlier_months_rated_from_the_values_a_status_read_match_a_fresh_read(
         reused = views.rag_in(demo_engine, approved_only=approved_only, held=held, **kwargs)
         pd.testing.assert_frame_equal(reused, fresh)
         assert len(fresh)  # something was rated
+
+
+@pytest.mark.parametrize("month", ["2017-03", "2016-04", "2016-06", "2015-05"])
+@pytest.mark.parametrize("approved_only", [False, True])
+def test_each_measures_previous_rag_in_one_call_is_the_months_rag(
+    demo_engine: Engine, month: str, approved_only: bool
+) -> None:
+    """`rags_before` rates every measure's own previous period in one pipeline call; each RAG
+    is the one `rag_in` gives for that period's month, read afresh."""
+    today, settings = date(2017, 5, 1), Settings()
+    rated, held = views.status_and_values(
+        demo_engine,
+        period=month,
+        clearance=CLEARED,
+        today=today,
+        settings=settings,
+        approved_only=approved_only,
+    )
+    months = views.board.previous_months(rated)
+    args = dict(clearance=CLEARED, today=today, settings=settings, approved_only=approved_only)
+    together = views.rags_before(demo_engine, rated, months=months, held=held, **args)
+    assert sorted(together) == months
+    nothing = views.Held(held.values.iloc[:0], frozenset(), held.first_end, held.first_end)
+    read = views.rags_before(demo_engine, rated, months=months, held=nothing, **args)
+    for before in months:  # held rows that do not cover the periods: read afresh, same answer
+        pd.testing.assert_frame_equal(read[before], together[before])
+    pairs = rated[["code", "previous_period"]].rename(columns={"previous_period": "period"})
+    for before in months:
+        alone = views.rag_in(demo_engine, period=before, **args).merge(pairs)
+        pd.testing.assert_frame_equal(
+            together[before].sort_values("code", ignore_index=True),
+            alone.sort_values("code", ignore_index=True),
+        )
+        assert len(alone)  # something was rated

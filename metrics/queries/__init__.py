@@ -114,15 +114,19 @@ def value_frame(
     first_end: date,
     last_end: date,
     approved_only: bool = False,
+    actuals_only: bool = False,
 ) -> pd.DataFrame:
     """Period values of these metrics whose periods end between the two dates (with
-    `approved_only`, approved values only: the committee's view)."""
-    query = select(
+    `approved_only`, approved values only: the committee's view; with `actuals_only`, only
+    where each is and its actual: what an XmR history needs of earlier years)."""
+    where = [
         col(PeriodValue.metric_id),
         col(PeriodValue.period),
         col(PeriodValue.fiscal_year),
         col(PeriodValue.period_end),
         col(PeriodValue.actual),
+    ]
+    rest = [
         col(PeriodValue.numerator),
         col(PeriodValue.denominator),
         col(PeriodValue.target),
@@ -130,7 +134,8 @@ def value_frame(
         col(PeriodValue.commentary),
         col(PeriodValue.corrective_action),
         col(PeriodValue.status).label("approval"),
-    ).where(
+    ]
+    query = select(*where, *([] if actuals_only else rest)).where(
         col(PeriodValue.metric_id).in_(metric_ids),
         col(PeriodValue.period_end) >= first_end,
         col(PeriodValue.period_end) <= last_end,
@@ -144,7 +149,8 @@ def value_frame(
         frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
     frame["period_end"] = pd.to_datetime(frame["period_end"], format="ISO8601").dt.date
     for column in ("actual", "numerator", "denominator", "target", "target_upper"):
-        frame[column] = frame[column].astype(float)
+        if column in frame:
+            frame[column] = frame[column].astype(float)
     return frame
 
 

@@ -24,6 +24,7 @@ from metrics.config import Settings
 from metrics.queries import snapshots as snapshot_queries
 from metrics.views import levels
 from metrics.views.board import DashboardView, assemble, previous_months
+from metrics.views.history import metric_histories, metric_history
 from metrics.views.levels import Crumb, LevelView
 from metrics.views.measure import MetricView, audit_trail, for_committee, metric_view
 from metrics.views.public import (
@@ -35,10 +36,9 @@ from metrics.views.public import (
 from metrics.views.rated import (
     Held,
     latest_reported_month,
-    metric_histories,
-    metric_history,
     period_options,
     rag_in,
+    rags_before,
     status,
     status_and_values,
     with_latest_commentary,
@@ -164,19 +164,16 @@ def dashboard(
     )
     fy_start = settings.financial_year_start_month
     options = set(period_options(engine, fy_start, clearance=clearance))
-    earlier = {
-        before: rag_in(
-            engine,
-            period=before,
-            clearance=clearance,
-            today=today,
-            settings=settings,
-            approved_only=approved_only,
-            held=month.held,  # one read of the values serves every earlier month
-        )
-        for before in previous_months(month.status, fy_start)
-        if before in options
-    }
+    earlier = rags_before(
+        engine,
+        month.status,
+        months=[m for m in previous_months(month.status, fy_start) if m in options],
+        clearance=clearance,
+        held=month.held,  # one read of the values serves every earlier month
+        today=today,
+        settings=settings,
+        approved_only=approved_only,
+    )
     return assemble(
         period,
         month.status,
