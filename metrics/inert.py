@@ -9,9 +9,10 @@ apostrophe gets one more, so that `revert` can always give back exactly what `in
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 QUOTE = "'"
@@ -24,6 +25,24 @@ def inert(text: str) -> str:
     return text
 
 
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell of the table made inert as `inert` makes it, column by column (a CSV of
+    thousands of rows would otherwise call it once a cell)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        values = safe[column]
+        if values.dtype.kind in "biufcmM":  # numbers, flags and dates hold no text
+            continue
+        texts = values.astype(object)  # categories and string dtypes alike
+        try:
+            starts = texts.str.startswith((*TRIGGERS, QUOTE), na=False).astype(bool)
+        except AttributeError:  # a column of no text at all
+            continue
+        if starts.any():
+            safe[column] = texts.where(~starts, QUOTE + texts[starts])
+    return safe
+
+
 def revert(text: str) -> str:
     """Undo `inert`: drop the one apostrophe it put before a trigger character or an apostrophe."""
     if text.startswith(QUOTE) and text[1:].startswith((*TRIGGERS, QUOTE)):
@@ -33,6 +52,9 @@ def revert(text: str) -> str:
 
 def cell_text(value: str) -> str:
     """Text no spreadsheet runs, without the control characters XML cannot hold."""
+    # imported here: the command line's CSV needs `inert` alone, not openpyxl's import time
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return inert(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import plain_words, rating
-from metrics.inert import inert
+from metrics.inert import inert_frame
 from metrics.vocab import ApprovalState, Status
 
 SENT = (ApprovalState.SUBMITTED.value, ApprovalState.APPROVED.value)
@@ -211,5 +211,4 @@ def audit_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A table as UTF-8 CSV for a spreadsheet, every text cell made inert (`metrics.inert`)."""
-    safe = frame.map(lambda v: inert(v) if isinstance(v, str) else v)
-    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return inert_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")

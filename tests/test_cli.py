@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import copy_demo
 from entry_council import MANAGER, OFFICER, TODAY, build
@@ -301,3 +302,15 @@ def test_status_csv_carries_each_values_approval_state(
     }
     _, table, _ = run(capsys, "status", "--period", "2016-03", "--today", "2016-05-20")
     assert "approval" in table.splitlines()[0]
+
+
+def test_a_text_table_aligns_each_column_shows_gaps_as_nothing_and_cuts_long_text() -> None:
+    table = pd.DataFrame(
+        {"code": ["CP01", "HOU10"], "actual": [72.5, None], "why": ["short", "x" * 30]}
+    )
+    lines = cli.text_table(table, widest=12).splitlines()
+    assert lines == [
+        " code actual          why",
+        " CP01   72.5        short",
+        "HOU10        xxxxxxxxx...",
+    ]
