@@ -43,10 +43,11 @@ from metrics.views.rated import (
     status_and_values,
     with_latest_commentary,
 )
-from metrics.views.within import Within
+from metrics.views.within import LEVEL_COLUMN, Within
 from metrics.views.within import from_params as within_params
 
 __all__ = [
+    "OWN_MEASURES",
     "Crumb",
     "DashboardView",
     "LevelView",
@@ -61,6 +62,7 @@ __all__ = [
     "index",
     "latest_reported_month",
     "level",
+    "level_reading",
     "metric",
     "metric_histories",
     "metric_history",
@@ -72,6 +74,10 @@ __all__ = [
     "status",
     "within_params",
 ]
+
+
+# Levels whose page shows and counts only their own measures, so they need no others rated.
+OWN_MEASURES = ("service", "team")
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,12 @@ def read_month(
     settings: Settings,
     scope: Scope | None = None,
     approved_only: bool = False,
+    codes: list[str] | None = None,
 ) -> Reading:
     """The month's status for the clearance (the one rating pipeline), each row with its latest
     commentary, and its rows placed under every priority each measure serves; with
-    `approved_only`, from approved values only (the committee's view)."""
+    `approved_only`, from approved values only (the committee's view); with `codes`, of those
+    measures only."""
     seen = scope or read_scope(engine, clearance=clearance)
     rated, held = status_and_values(
         engine,
@@ -125,6 +133,7 @@ def read_month(
         today=today,
         settings=settings,
         approved_only=approved_only,
+        codes=codes,
     )
     rated = alignment.mask_alignment(rated, seen.catalogue["code"])
     if not rated.empty:
@@ -198,12 +207,39 @@ def level(
 ) -> LevelView | None:
     """A priority, initiative, service or team in a month, rolled up from what the reader may
     see (only the part `within` names, if any); None for an unknown code."""
-    month = reading or read_month(
-        engine, period=period, clearance=clearance, today=today, settings=settings
-    )
+    month = reading or level_reading(
+        engine, kind=kind, code=code, period=period, clearance=clearance, today=today,
+        settings=settings,
+    )  # fmt: skip
     return levels.part_of(
         kind, code, month.rows, month.scope.structure, settings.rating, within or Within()
     )
+
+
+def level_reading(
+    engine: Engine,
+    *,
+    kind: str,
+    code: str,
+    period: str,
+    clearance: str,
+    today: date,
+    settings: Settings,
+    scope: Scope | None = None,
+    approved_only: bool = False,
+) -> Reading:
+    """The month a level is built from: a service's or a team's own measures (everything its
+    page shows and counts is of them), else every measure (a priority's or an initiative's
+    tables count whole services and initiatives, beyond the part that serves it)."""
+    seen = scope or read_scope(engine, clearance=clearance)
+    codes = None
+    if kind in OWN_MEASURES:
+        catalogue = seen.catalogue
+        codes = catalogue.loc[catalogue[LEVEL_COLUMN[kind]] == code, "code"].tolist()
+    return read_month(
+        engine, period=period, clearance=clearance, today=today, settings=settings, scope=seen,
+        approved_only=approved_only, codes=codes,
+    )  # fmt: skip
 
 
 def index(

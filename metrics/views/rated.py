@@ -68,6 +68,7 @@ def status_and_values(
     today: date | None = None,
     settings: Settings | None = None,
     approved_only: bool = False,
+    codes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, Held]:
     """`status()`, and the value rows it rated from with the window they cover, so that the
     month's earlier periods can be rated from them (`rag_in(held=...)`) without reading again."""
@@ -77,6 +78,7 @@ def status_and_values(
         period,
         clearance=clearance,
         tier=tier,
+        codes=codes,
         years_back=HISTORY_YEARS,
         settings=settings,
         approved_only=approved_only,

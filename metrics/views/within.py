@@ -63,6 +63,10 @@ def narrow(rows: pd.DataFrame, within: Within) -> pd.DataFrame:
     return rows[keep]
 
 
+# The column that says which priority, service or team a row counts for.
+LEVEL_COLUMN = {"priority": "serves", "service": "service_code", "team": "team_code"}
+
+
 def measures_of(kind: str, rows: pd.DataFrame) -> pd.Series:
     """How many measures each priority, initiative, service or team has in the rows (each
     measure once), as its own page counts them."""
@@ -75,7 +79,7 @@ def measures_of(kind: str, rows: pd.DataFrame) -> pd.Series:
         )
         members = pd.concat([pairs.dropna(), aligned[["code", "initiative_code"]]])
         return members.drop_duplicates().groupby("initiative_code").size()
-    column = {"priority": "serves", "service": "service_code", "team": "team_code"}[kind]
+    column = LEVEL_COLUMN[kind]
     return rows.drop_duplicates(["code", column]).groupby(column).size()
 
 

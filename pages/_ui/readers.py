@@ -56,12 +56,23 @@ def _level(
     today: date,
     part: tuple[str, str, str] = ("", "", ""),
 ) -> views.LevelView | None:
+    if kind in views.OWN_MEASURES:  # rates only the level's own measures
+        reading = views.level_reading(
+            engine(),
+            kind=kind,
+            code=code,
+            **_args(period, clearance, today),
+            scope=_scope(clearance, version),
+            approved_only=committee,
+        )
+    else:
+        reading = _month(period, clearance, committee, version, today)
     return views.level(
         engine(),
         kind=kind,
         code=code,
         **_args(period, clearance, today),
-        reading=_month(period, clearance, committee, version, today),
+        reading=reading,
         within=views.Within(*part),
     )
 
