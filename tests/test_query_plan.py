@@ -4,18 +4,21 @@ years of monthly values, with the planner's statistics gathered (ANALYZE) as in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import pytest
 from conftest import TEST_DATABASE_URL
 from sqlalchemy import Engine, event, insert, select, text
 
-from metrics import periods, store, views
+from metrics import periods, queries, store, views
 from metrics.models import Metric, PeriodValue
 
 MEASURES, YEARS = 300, 10  # 36,000 values: enough for the planner to prefer an index
 INDEX = "ix_period_value_metric_id_period_end"
+T = TypeVar("T")
 
 
 def county(engine: Engine) -> None:
@@ -44,6 +47,19 @@ def county(engine: Engine) -> None:
 
 def statements_of_status(engine: Engine) -> list[tuple[str, object]]:
     """Every statement the status query sends that reads the period values, with its parameters."""
+    seen, rated = reading_values(
+        engine,
+        lambda: views.status(
+            engine, period="2016-03", clearance="OFFICIAL", today=date(2030, 1, 1)
+        ),
+    )
+    assert len(rated) == MEASURES
+    return seen
+
+
+def reading_values(engine: Engine, read: Callable[[], T]) -> tuple[list[tuple[str, object]], T]:
+    """Every statement `read` sends that reads the period values, with its parameters; and what
+    it gave."""
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -52,11 +68,10 @@ def statements_of_status(engine: Engine) -> list[tuple[str, object]]:
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        rated = views.status(engine, period="2016-03", clearance="OFFICIAL", today=date(2030, 1, 1))
+        given = read()
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert len(rated) == MEASURES
-    return seen
+    return seen, given
 
 
 def plan(engine: Engine, statement: str, parameters: object) -> str:
@@ -75,18 +90,35 @@ def plan(engine: Engine, statement: str, parameters: object) -> str:
         return "\n".join(str(row[0]) for row in cursor.fetchall())
 
 
+def uses_the_index(engine: Engine, statement: str, parameters: object) -> None:
+    text_plan = plan(engine, statement, parameters)
+    if engine.dialect.name == "sqlite":
+        assert "SCAN period_value" not in text_plan, text_plan
+        assert f"INDEX {INDEX}" in text_plan, text_plan  # USING (COVERING) INDEX
+    else:
+        assert "Seq Scan on period_value" not in text_plan, text_plan
+        assert "Index" in text_plan and "ix_period_value" in text_plan, text_plan
+
+
+def test_the_months_reported_are_read_a_seek_a_measure(engine: Engine) -> None:
+    """The first and last months anything was reported (every page's month picker and its
+    default), counting every value, the submitted or the approved ones."""
+    county(engine)
+    last = date(2006 + YEARS, 3, 31)
+    for counted in ({}, {"submitted_only": True}, {"approved_only": True}):
+        seen, span = reading_values(
+            engine, lambda c=counted: queries.reported_span(engine, clearance="OFFICIAL", **c)
+        )
+        assert span == (date(2007, 4, 30), last) and len(seen) == 1
+        uses_the_index(engine, *seen[0])
+
+
 def test_the_status_query_reads_values_through_their_index(engine: Engine) -> None:
     county(engine)
     statements = statements_of_status(engine)
     assert statements, "the status query reads the period values"
     for statement, parameters in statements:
-        text_plan = plan(engine, statement, parameters)
-        if engine.dialect.name == "sqlite":
-            assert "SCAN period_value" not in text_plan, text_plan
-            assert f"USING INDEX {INDEX}" in text_plan, text_plan
-        else:
-            assert "Seq Scan on period_value" not in text_plan, text_plan
-            assert "Index" in text_plan and "ix_period_value" in text_plan, text_plan
+        uses_the_index(engine, statement, parameters)
 
 
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite's planner, without the index")

@@ -160,18 +160,31 @@ def reported_span(
     """The first and last period end with a value of a metric the clearance may see (with
     `submitted_only`, only submitted or approved actuals count; with `approved_only`, only
     approved ones); (None, None) when none has."""
-    query = (
-        select(func.min(col(PeriodValue.period_end)), func.max(col(PeriodValue.period_end)))
-        .join(Metric, col(Metric.id) == col(PeriodValue.metric_id))
-        .where(visible_to(clearance))
-    )
+    counted = [col(PeriodValue.metric_id) == col(Metric.id)]
     if submitted_only or approved_only:
-        query = query.where(
+        counted += [
             col(PeriodValue.actual).is_not(None),
             col(PeriodValue.status).in_(
                 ["approved"] if approved_only else ["submitted", "approved"]
             ),
+        ]
+
+    def end(order: Any) -> Any:
+        # Each measure's first or last end through the (metric_id, period_end) index, a seek a
+        # measure, where a join read every value: about 0.1 s a page at L, three times a page.
+        return (
+            select(col(PeriodValue.period_end)).where(*counted).order_by(order).limit(1)
+        ).scalar_subquery()
+
+    ends = (
+        select(
+            end(col(PeriodValue.period_end).asc()).label("first"),
+            end(col(PeriodValue.period_end).desc()).label("last"),
         )
+        .where(visible_to(clearance))
+        .subquery()
+    )
+    query = select(func.min(ends.c.first), func.max(ends.c.last))
     with engine.connect() as connection:
         first, last = connection.execute(query).one()
     as_date = lambda day: None if day is None else pd.Timestamp(day).date()  # noqa: E731
