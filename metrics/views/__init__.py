@@ -134,6 +134,10 @@ def read_month(
         settings=settings,
         approved_only=approved_only,
         codes=codes,
+        # the scope's own read of the measures (one read of them a month, not three)
+        measures=seen.catalogue
+        if codes is None
+        else seen.catalogue[seen.catalogue["code"].isin(codes)],
     )
     rated = alignment.mask_alignment(rated, seen.catalogue["code"])
     if not rated.empty:
@@ -179,6 +183,7 @@ def dashboard(
         months=[m for m in previous_months(month.status, fy_start) if m in options],
         clearance=clearance,
         held=month.held,  # one read of the values serves every earlier month
+        measures=month.scope.catalogue,
         today=today,
         settings=settings,
         approved_only=approved_only,

@@ -69,6 +69,7 @@ def status_and_values(
     settings: Settings | None = None,
     approved_only: bool = False,
     codes: list[str] | None = None,
+    measures: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, Held]:
     """`status()`, and the value rows it rated from with the window they cover, so that the
     month's earlier periods can be rated from them (`rag_in(held=...)`) without reading again."""
@@ -79,6 +80,7 @@ def status_and_values(
         clearance=clearance,
         tier=tier,
         codes=codes,
+        measures=measures,
         years_back=HISTORY_YEARS,
         settings=settings,
         approved_only=approved_only,
@@ -135,19 +137,23 @@ def rags_before(
     today: date | None = None,
     settings: Settings | None = None,
     approved_only: bool = False,
+    measures: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Each rated measure's RAG in its own previous period, for the previous periods in these
     months, keyed by month: what `rag_in` gives for the month, of the measures in `status`, in
     one pipeline call over the values the status read (`held`, read with the same clearance and
-    `approved_only`; each row's RAG needs only its own year's values). Columns: code, period,
-    rag."""
+    `approved_only`; each row's RAG needs only its own year's values), of `measures` when
+    given (the clearance's `queries.metric_frame`). Columns: code, period, rag."""
     settings = settings or configured()
     fy_start = settings.financial_year_start_month
     if status.empty or not months:
         return {}
     wanted = status[["metric_id", "previous_period"]].dropna()
     wanted = wanted.rename(columns={"previous_period": "period"})
-    measures = queries.metric_frame(engine, clearance=clearance, codes=list(status["code"]))
+    if measures is None:
+        measures = queries.metric_frame(engine, clearance=clearance, codes=list(status["code"]))
+    else:
+        measures = measures[measures["code"].isin(status["code"])]
     dues = [
         pipeline.due_periods(
             measures, periods.month_for(month, fy_start), fy_start, settings.deadline
@@ -210,13 +216,18 @@ def _due_with_values(
     codes: list[str] | None = None,
     approved_only: bool = False,
     held: Held | None = None,
+    measures: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The metrics due in the month and their values from `years_back` years before its
-    financial year to the year's end (taken from `held` when it covers that window)."""
+    financial year to the year's end (taken from `held` when it covers that window); of
+    `measures` when given (the clearance's `queries.metric_frame`, already narrowed to the
+    tier and codes), else read."""
     fy_start = settings.financial_year_start_month
     month = periods.month_for(period, fy_start)
+    if measures is None:
+        measures = queries.metric_frame(engine, clearance=clearance, tier=tier, codes=codes)
     due = pipeline.due_periods(
-        queries.metric_frame(engine, clearance=clearance, tier=tier, codes=codes),
+        measures,
         month,
         fy_start,
         settings.deadline,
