@@ -157,7 +157,7 @@ def risk_sentence(frame: pd.DataFrame, *, rules: RatingRules) -> pd.Series:
         + "; "
         + band
     )
-    unrated = (
-        f"{RiskLevel.NONE.value}: a " + frame["rag"].astype(str) + " measure has no risk score"
-    )
+    rag = frame["rag"].astype(str)
+    article = pd.Series(np.where(rag.str[:1].isin(list("AEIOU")), "an ", "a "), index=rag.index)
+    unrated = f"{RiskLevel.NONE.value}: " + article + rag + " measure has no risk score"
     return sentence.where((score > 0) & base.notna(), unrated)

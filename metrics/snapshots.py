@@ -178,14 +178,16 @@ def freeze(
         except periods.UnknownPeriod as error:
             raise SnapshotRefused(str(error)) from error
         if frame.empty or frame["actual"].isna().all():
-            raise SnapshotRefused(f"no measure is due in {period}: there is nothing to freeze")
+            when = periods.spoken(period)
+            raise SnapshotRefused(f"no measure is due in {when}: there is nothing to freeze")
         stamps = snapshot_queries.value_stamps(session, metric_ids=frame["metric_id"].tolist())
         rows = snapshot_rows(frame, stamps)
         unapproved = [row.code for row in rows if row.unapproved]
         if unapproved and not include_unapproved:
             listed = ", ".join(unapproved[:10]) + (" ..." if len(unapproved) > 10 else "")
+            when = periods.spoken(period)
             raise UnapprovedValues(
-                f"{len(unapproved)} value(s) in {period} are not approved ({listed}): approve "
+                f"{len(unapproved)} value(s) in {when} are not approved ({listed}): approve "
                 "them, or choose to include unapproved values (each frozen row then says so)"
             )
         header = Snapshot(

@@ -272,7 +272,7 @@ def test_unapproved_values_are_counted_and_frozen_only_when_included(council: En
     assert at.checkbox[0].label.startswith("Include unapproved values (2 in March 2016")
     at = freeze(at, "Performance Q4")
     [error] = [unescape(e.value) for e in at.error]
-    assert error.startswith("Not frozen: 2 value(s) in 2016-03 are not approved")
+    assert error.startswith("Not frozen: 2 value(s) in March 2016 are not approved")
     assert "choose to include unapproved values" in error and "--" not in error  # no CLI flag
     at.checkbox[0].check()
     at = freeze(at, "Performance Q4")

@@ -172,12 +172,20 @@ def test_nothing_due_has_no_rolled_up_sentence() -> None:
             "Not rated: a Data only measure has no risk score",
         ),
         (
+            "Missing",
+            "No comparison",
+            2,
+            0,
+            "Not rated",
+            "Not rated: a Missing measure has no risk score",
+        ),
+        (
             "Overdue",
             "No comparison",
             2,
             0,
             "Not rated",
-            "Not rated: a Overdue measure has no risk score",
+            "Not rated: an Overdue measure has no risk score",
         ),
     ],
 )

@@ -144,7 +144,7 @@ def test_unapproved_values_are_frozen_only_when_asked_and_are_recorded(engine: E
 
 @pytest.mark.parametrize(
     ("period", "message"),
-    [("2016-13", "2016-13"), ("2010-03", "no measure is due in 2010-03")],
+    [("2016-13", "2016-13"), ("2010-03", "no measure is due in March 2010")],
 )
 def test_a_refused_snapshot_writes_nothing(council: Engine, period: str, message: str) -> None:
     with pytest.raises(SnapshotRefused, match=message):
