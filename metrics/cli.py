@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import os
 import smtplib
 import sys
 from datetime import date
@@ -71,9 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:  # whoever read the output stopped (`| head`): nothing to report
+        _quiet_stdout()
+        return 1
     except refusals() as error:  # evaluated only once something is raised
         print(f"error: {_message(error)}", file=sys.stderr)
         return 1
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so that the flush at exit does not raise the
+    closed pipe again (the recipe of Python's `signal` documentation)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # not a file: a capture
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -314,3 +314,18 @@ def test_a_text_table_aligns_each_column_shows_gaps_as_nothing_and_cuts_long_tex
         " CP01   72.5        short",
         "HOU10        xxxxxxxxx...",
     ]
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m metrics status ... | head`: the closed pipe is no error message."""
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_status", lambda args: print("x" * 10) or 0)
+    monkeypatch.setattr("sys.stdout", Closed())
+    assert cli.main(["status", "--period", "2016-03"]) == 1
+    assert capsys.readouterr().err == ""
