@@ -162,6 +162,20 @@ def demo_db(demo_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     settings.cache_clear()
 
 
+def sampled(cases: list, every: int, ids: list[str] | None = None) -> list:
+    """The cases of a sweep with every `every`-th one in the everyday suite (spread across the
+    sweep, so each kind of case keeps one there) and the rest marked slow: `make faults`, which
+    CI runs too, goes through them all. A tuple is one case's arguments."""
+    return [
+        pytest.param(
+            *(case if isinstance(case, tuple) else (case,)),
+            marks=() if place % every == 0 else pytest.mark.slow,
+            id=None if ids is None else ids[place],
+        )
+        for place, case in enumerate(cases)
+    ]
+
+
 def copy_demo(demo_database: str, make_engine: Callable[[], Engine], folder: Path) -> Engine:
     """A demo council of the test's own to write to, in well under a second: a copy of the
     session's SQLite file, or its rows copied into a fresh PostgreSQL schema."""

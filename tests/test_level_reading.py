@@ -47,8 +47,10 @@ def test_each_service_and_team_reads_as_rating_the_whole_council(
     scope = views.read_scope(demo_engine, clearance=clearance)
     whole = views.read_month(demo_engine, **args, scope=scope, approved_only=approved_only)
     compared = 0
+    everyday = (period, clearance, approved_only) == EVERYDAY
     for kind in views.OWN_MEASURES:
-        for code in scope.structure.options(kind):
+        codes = list(scope.structure.options(kind))
+        for code in codes[::3] if everyday and kind == "team" else codes:  # a third everyday
             own = views.level_reading(
                 demo_engine, kind=kind, code=code, **args, scope=scope,
                 approved_only=approved_only,
@@ -68,4 +70,4 @@ def test_each_service_and_team_reads_as_rating_the_whole_council(
                     ),
                 )
                 compared += 1
-    assert compared > len(scope.structure.options("team"))  # every level, and some parts
+    assert compared > len(scope.structure.options("service"))  # every level, and some parts
