@@ -247,6 +247,7 @@ class SnapshotRow(SQLModel, table=True):
     dot_last_year: str = Field(default="", max_length=20)
     risk_score: int = 0
     risk_level: str = Field(default="", max_length=20)
+    risk_why: str = ""  # migration 0006; blank in snapshots frozen before it
     forecast: float | None = None
     forecast_target: float | None = None
     forecast_status: str = Field(default="", max_length=20)

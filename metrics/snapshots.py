@@ -1,25 +1,17 @@
-"""Committee snapshots: freeze a period as the committee will see it, show it exactly as frozen,
-verify its SHA-256, and compare two.
+"""Committee snapshots: freeze a period as the committee will see it, show it exactly as frozen
+and verify its SHA-256 (`snapshot_hash`); `snapshot_compare` sets two side by side.
 
 A snapshot holds every measure at every marking (a reader sees only the rows their clearance
 allows), the roll-ups by tier and priority for each clearance, and the restatements pending
-when it was taken. Its hash is the SHA-256 of `canonical(...)`: compact JSON with sorted keys
-over the header (period, committee, title, meeting date, marking, rating day, unapproved
-values) and every stored row, roll-up and restatement in order, without database ids or who
-took it and when. Numbers are stored and hashed to 9 decimal places, so SQLite and PostgreSQL
-give the same hash for the same data.
-
-Over 400 lines, kept whole for now: freezing, hashing, reading back and comparing all work on
-the one canonical row; the comparison (the last section) is where a split would start.
+when it was taken. Numbers are stored to 9 decimal places, so SQLite and PostgreSQL give the
+same hash for the same data.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -31,9 +23,9 @@ from metrics.access import effective_marking, visible_markings
 from metrics.config import Settings, settings
 from metrics.models import Snapshot, SnapshotRestatement, SnapshotRollup, SnapshotRow
 from metrics.queries import snapshots as snapshot_queries
-from metrics.vocab import MARKING_RANK, ApprovalState, Marking, Status, Tier
+from metrics.snapshot_hash import FLOAT_FIELDS, NUMBER_FIELDS, PLACES, digest
+from metrics.vocab import MARKING_RANK, ApprovalState, Marking, Tier
 
-PLACES = restatements.PLACES
 # status() column for each SnapshotRow field that is not named the same.
 RENAMED = {"status": "rag", "forecast_status": "forecast_rag", "spc_signal": "spc_variation"}
 TEXT_FIELDS = [
@@ -54,31 +46,12 @@ TEXT_FIELDS = [
     "dot_previous",
     "dot_last_year",
     "risk_level",
+    "risk_why",
     "forecast_status",
     "spc_signal",
     "commentary",
     "corrective_action",
     "approval",
-]
-NUMBER_FIELDS = [
-    "actual",
-    "target",
-    "target_upper",
-    "ytd",
-    "ytd_target",
-    "forecast",
-    "forecast_target",
-]
-FLOAT_FIELDS = frozenset([*NUMBER_FIELDS, "old_value", "new_value"])
-HEADER_FIELDS = [
-    "period",
-    "committee",
-    "title",
-    "meeting_date",
-    "marking",
-    "rated_on",
-    "include_unapproved",
-    "unapproved_count",
 ]
 LEVELS = {"tier": "tier", "priority": "priority"}
 COUNTS = {"red": "Red", "amber": "Amber", "green": "Green", "data_only": "Data only"}
@@ -122,17 +95,6 @@ class Verification:
     @property
     def ok(self) -> bool:
         return self.stored == self.computed
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """What moved between two snapshots (both seen at one clearance)."""
-
-    movements: pd.DataFrame  # code, title, tier, before, after: every status that changed
-    new_reds: pd.DataFrame  # became Red (or arrived Red)
-    recovered: pd.DataFrame  # were Red, now Amber or Green
-    added: pd.DataFrame  # in the later snapshot only
-    retired: pd.DataFrame  # in the earlier snapshot only
 
 
 # --- Freezing ---------------------------------------------------------------------------------
@@ -311,63 +273,6 @@ def _highest(markings: list[str]) -> str:
     return max(found, key=MARKING_RANK.__getitem__).value
 
 
-# --- The hash ---------------------------------------------------------------------------------
-
-
-def canonical(
-    header: Snapshot,
-    rows: list[SnapshotRow],
-    rollups: list[SnapshotRollup],
-    restated: list[SnapshotRestatement],
-) -> bytes:
-    """The snapshot's content as compact, key-sorted UTF-8 JSON: what the hash is taken over."""
-    content = {
-        "snapshot": {name: _plain(name, getattr(header, name)) for name in HEADER_FIELDS},
-        "rows": [_record(row) for row in sorted(rows, key=_position)],
-        "rollups": [_record(row) for row in sorted(rollups, key=_position)],
-        "restatements": [_record(row) for row in sorted(restated, key=_position)],
-    }
-    text = json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
-
-
-def digest(
-    header: Snapshot,
-    rows: list[SnapshotRow],
-    rollups: list[SnapshotRollup],
-    restated: list[SnapshotRestatement],
-) -> str:
-    """SHA-256 (hex) of the canonical content."""
-    return hashlib.sha256(canonical(header, rows, rollups, restated)).hexdigest()
-
-
-def _position(row: Any) -> int:
-    return int(row.position)
-
-
-def _record(row: SQLModel) -> dict[str, Any]:
-    fields = type(row).model_fields
-    return {
-        name: _plain(name, getattr(row, name))
-        for name in fields
-        if name not in ("id", "snapshot_id")
-    }
-
-
-def _plain(name: str, value: Any) -> Any:
-    """One value as JSON: times in UTC to the second, dates ISO, floats as floats."""
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if name in FLOAT_FIELDS and value is not None:
-        return round(float(value), PLACES)
-    return value
-
-
 def unapproved_count(
     engine: Engine, *, period: str, today: date | None = None, config: Settings | None = None
 ) -> int:
@@ -446,42 +351,3 @@ def verify(engine: Engine, snapshot_id: int) -> Verification:
             snapshot_queries.snapshot_restatements(session, snapshot_id=snapshot_id),
         )
     return Verification(snapshot_id=snapshot_id, stored=header.sha256, computed=computed)
-
-
-# --- Comparing --------------------------------------------------------------------------------
-
-
-def compare(before: Frozen, after: Frozen) -> Comparison:
-    """Status movements, new reds, recovered reds, and measures added or retired."""
-    keep = ["code", "title", "tier", "status", "commentary", "risk_score", "risk_level"]
-    old = before.rows[keep].set_index("code")
-    new = after.rows[keep].set_index("code")
-    both = new.join(old[["status"]].rename(columns={"status": "before"}), how="inner")
-    both = both.rename(columns={"status": "after"}).reset_index()
-    moved = both[both["before"] != both["after"]].reset_index(drop=True)
-    red = Status.RED.value
-    arrived = new.loc[new.index.difference(old.index)].reset_index()
-    arrived_red = arrived[arrived["status"] == red].rename(columns={"status": "after"})
-    arrived_red.insert(3, "before", "")
-    new_reds = pd.concat(
-        [moved[(moved["after"] == red)], arrived_red], ignore_index=True
-    ).reset_index(drop=True)
-    rated = moved["after"].isin([Status.AMBER.value, Status.GREEN.value])
-    recovered = moved[(moved["before"] == red) & rated].reset_index(drop=True)
-    retired = old.loc[old.index.difference(new.index)].reset_index()
-    return Comparison(
-        movements=moved,
-        new_reds=new_reds,
-        recovered=recovered,
-        added=arrived.reset_index(drop=True),
-        retired=retired.reset_index(drop=True),
-    )
-
-
-def compare_snapshots(
-    engine: Engine, before_id: int, after_id: int, *, clearance: str
-) -> Comparison:
-    """`compare` of two stored snapshots, both seen at one clearance."""
-    return compare(
-        show(engine, before_id, clearance=clearance), show(engine, after_id, clearance=clearance)
-    )

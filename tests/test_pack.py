@@ -65,6 +65,7 @@ def test_the_pack_is_laid_out_and_printed_as_committee_papers(
     assert red["Status"].value == "✖ Red" and red["Status"].fill.fgColor.rgb == "00F3B79B"
     assert red["Actual"].value == 39.0 and red["Actual"].number_format == '#,##0.0" %"'
     assert red["On previous period"].value == "▼ Worsening"
+    assert red["Why this risk"].value.startswith("High (9): likelihood 3 (Red 3, Worsening")
     assert red["Commentary"].alignment.wrap_text
     money = plan["CP02"]["Actual"]
     assert money.value == -1500 and money.data_type == "n"
@@ -80,7 +81,7 @@ def test_the_pack_is_laid_out_and_printed_as_committee_papers(
         if sheet.title != "Cover":
             assert sheet.print_title_rows in ("1:1", "$1:$1")
             assert sheet.freeze_panes in ("A2", "C2")
-    assert book["Corporate Plan"].auto_filter.ref == "A1:T3"
+    assert book["Corporate Plan"].auto_filter.ref == "A1:U3"
     assert len(book["Summary"]._charts) == 1
 
 
@@ -101,7 +102,8 @@ def test_exceptions_come_highest_risk_first_and_restatements_are_listed(
     book = load_workbook(write(engine, snapshot_id, tmp_path / "p.xlsx"))
     listed = [(row[0].value, row[5].value) for row in book["Exceptions"].iter_rows(min_row=2)]
     assert listed == [("CP01", 9), ("SS01", 6)]  # Amber and worsening: 3 x impact 2
-    assert book["Exceptions"]["G2"].value.startswith("Red: 39.0 % is below the 46.0 % target")
+    assert book["Exceptions"]["G2"].value.startswith("High (9): likelihood 3 (Red 3, Worsening")
+    assert book["Exceptions"]["H2"].value.startswith("Red: 39.0 % is below the 46.0 % target")
     [row] = book["Restatements"].iter_rows(min_row=2, values_only=True)
     assert row[:6] == ("CP01", "Household waste recycled", "2016-03", "actual", 40.0, 39.0)
     assert row[6] == "analyst@council" and row[8] == "late tonnage from the depot"

@@ -9,7 +9,7 @@ import pytest
 from committee_council import CANARY, RATED_ON, build, restate
 from sqlalchemy import Engine, exc, text
 
-from metrics import restatements, snapshots, store
+from metrics import restatements, snapshot_compare, snapshots, store, views
 from metrics.snapshots import SnapshotRefused
 
 FROZEN_TABLES = ["snapshot", "snapshot_row", "snapshot_rollup", "snapshot_restatement"]
@@ -48,6 +48,9 @@ def test_a_snapshot_stores_every_row_as_the_committee_sees_it(council: Engine) -
     assert rows.loc["CP01", "commentary"] == "Crews were diverted to the floods."
     assert rows.loc["CP01", "dot_previous"] == "Worsening"
     assert rows.loc["CP01", "risk_level"] == "High"
+    live = views.status(council, period="2016-03", clearance="OFFICIAL-SENSITIVE", today=RATED_ON)
+    assert rows["risk_why"].to_dict() == live.set_index("code")["risk_why"].fillna("").to_dict()
+    assert rows.loc["CP01", "risk_why"].startswith("High (9): likelihood 3 (Red 3, Worsening")
     assert rows.loc["SS01", "status"] == "Amber"  # exactly on the 5 % tolerance edge
     assert rows.loc["CP02", "actual"] == -1500.0
     assert not rows["unapproved"].any() and set(rows["approval"]) == {"approved"}
@@ -164,7 +167,7 @@ def test_an_unknown_snapshot_is_refused(council: Engine) -> None:
 def test_compare_finds_movements_new_and_recovered_reds_added_and_retired(council: Engine) -> None:
     february = freeze(council, period="2016-02")
     march = freeze(council, period="2016-03")
-    moved = snapshots.compare_snapshots(council, february.id, march.id, clearance="OFFICIAL")
+    moved = snapshot_compare.compare_snapshots(council, february.id, march.id, clearance="OFFICIAL")
     assert moved.movements[["code", "before", "after"]].values.tolist() == [
         ["CP01", "Green", "Red"],
         ["CP02", "Amber", "Green"],  # 200 over a zero target, inside the £500 tolerance
@@ -174,5 +177,7 @@ def test_compare_finds_movements_new_and_recovered_reds_added_and_retired(counci
     assert moved.new_reds["code"].tolist() == ["CP01"]
     assert moved.recovered["code"].tolist() == ["ME01"]
     assert moved.added.empty and moved.retired.empty
-    reverse = snapshots.compare_snapshots(council, march.id, february.id, clearance="OFFICIAL")
+    reverse = snapshot_compare.compare_snapshots(
+        council, march.id, february.id, clearance="OFFICIAL"
+    )
     assert reverse.recovered["code"].tolist() == ["CP01"]

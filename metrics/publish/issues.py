@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from metrics.publish.cells import format_number
-from metrics.snapshots import Comparison, Frozen, compare
+from metrics.snapshot_compare import Comparison, compare
+from metrics.snapshots import Frozen
 from metrics.vocab import RiskLevel, Status
 
 COUNTED = (

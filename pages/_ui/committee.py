@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from metrics import restatements, snapshots
+from metrics import restatements, snapshot_compare, snapshots
 from metrics.access import AccessDenied, CurrentUser, may_see
 from metrics.display import formatted
 from metrics.plain_words import in_words
@@ -57,8 +57,10 @@ def frozen_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _comparison(before: int, after: int, clearance: str, version: int) -> snapshots.Comparison:
-    return snapshots.compare_snapshots(engine(), before, after, clearance=clearance)
+def _comparison(
+    before: int, after: int, clearance: str, version: int
+) -> snapshot_compare.Comparison:
+    return snapshot_compare.compare_snapshots(engine(), before, after, clearance=clearance)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -87,10 +89,12 @@ def verify(snapshot_id: int) -> snapshots.Verification:
     return snapshots.verify(engine(), snapshot_id)
 
 
-def comparison(before: int, after: int, clearance: str) -> snapshots.Comparison:
+def comparison(before: int, after: int, clearance: str) -> snapshot_compare.Comparison:
     """What moved between two snapshots, both seen at the clearance, for reading."""
     moved = _comparison(before, after, clearance, _version())
-    return snapshots.Comparison(**{f.name: in_words(getattr(moved, f.name)) for f in fields(moved)})
+    return snapshot_compare.Comparison(
+        **{f.name: in_words(getattr(moved, f.name)) for f in fields(moved)}
+    )
 
 
 def pending_restatements(clearance: str) -> pd.DataFrame:
