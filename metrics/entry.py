@@ -53,7 +53,7 @@ class ValueConflict(store.ConflictError):
         self.changed_by, self.changed_at, self.changed_to = changed_by, changed_at, changed_to
         when = f" at {changed_at:%d %b %Y %H:%M}" if changed_at else ""
         super().__init__(
-            f"{code} {period} was changed by {changed_by or 'someone else'}{when} "
+            f"{code} {periods.spoken(period)} was changed by {changed_by or 'someone else'}{when} "
             f"(actual now {changed_to.get('actual')}); your typed value is kept: "
             "reload to see their change, then save again"
         )

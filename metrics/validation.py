@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metrics import periods
 from metrics.config import EntryRules
 from metrics.rating import percent_scale
 from metrics.vocab import Aggregation, Unit
@@ -32,7 +33,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.code} {self.period}, {self.field.replace('_', ' ')}: {self.message}"
+        when = periods.spoken(self.period)  # 'March 2017', as the council says it
+        return f"{self.code} {when}, {self.field.replace('_', ' ')}: {self.message}"
 
 
 @dataclass(frozen=True)

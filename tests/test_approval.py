@@ -32,7 +32,7 @@ def submitted(engine, code="HOU02", user=MANAGER, **typed):
 
 def test_submit_a_team_at_once_checks_every_value_first(engine, council) -> None:
     twelve = save(engine, "HOU02", actual=12)
-    with pytest.raises(entry.EntryRefused, match="HOU01 2016-03, actual: enter a value"):
+    with pytest.raises(entry.EntryRefused, match="HOU01 March 2016, actual: enter a value"):
         entry.submit(
             engine,
             user=MANAGER,

@@ -8,7 +8,7 @@ from entry_council import MANAGER, OFFICER, OTHER_MANAGER, TODAY, add_history, b
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from metrics import entry, store
+from metrics import entry, store, validation
 from metrics.access import AccessDenied
 from metrics.config import Settings
 from metrics.models import AuditLog, ClosedYear, Metric, PeriodValue
@@ -202,6 +202,7 @@ def test_a_stale_version_is_refused_with_who_when_and_what(engine, council) -> N
     error = conflict.value
     assert (error.changed_by, error.changed_to["actual"], error.version) == (OFFICER.email, 12, 2)
     assert error.changed_at is not None and "pmitg@x.gov.uk" in str(error)
+    assert str(error).startswith("HOU02 March 2016 was changed by pmitg@x.gov.uk at ")
     assert held(engine, council["HOU02"], "2016-03").actual == 12
 
 
@@ -292,3 +293,16 @@ def test_preview_typed_works_a_ratio_out_and_ignores_text_that_is_not_a_number()
     )
     assert shown["value"][0] == pytest.approx(90.0) and shown["rag"][0] == "Green"
     assert pd.isna(shown["value"][1])
+
+
+@pytest.mark.parametrize(
+    ("period", "said"),
+    [
+        ("2017-03", "HOU01 March 2017, actual: too high"),
+        ("2016-17 Q4", "HOU01 Q4 2016-17, actual: too high"),
+        ("2016-17", "HOU01 2016-17, actual: too high"),
+        ("not a period", "HOU01 not a period, actual: too high"),  # shown as typed
+    ],
+)
+def test_a_refusal_names_the_period_as_the_council_says_it(period: str, said: str) -> None:
+    assert str(validation.Problem("HOU01", period, "actual", "too high")) == said
