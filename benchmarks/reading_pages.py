@@ -7,7 +7,10 @@ These machines are shared and noisy, so seconds alone mean little:
   page's own work is cold minus that floor;
 - warm: the same session's rerun (the reader changed a widget and came back), which should touch
   the database once (the data version); its floor is the trivial page's rerun.
-The status CLI, as a whole process, is set against its own `--help`.
+Each cold open is measured in three states of the kept ratings (`views.kept`, `STATES`): nothing
+kept (the first open after the council's values were loaded), every rating a previous open kept,
+and those but for 50 measures a team's save has just changed. The status CLI, as a whole
+process, is set against a bare Python importing its libraries and against its own `--help`.
 
     .venv/bin/python benchmarks/reading_pages.py [--sizes S,L] [--repeat 3] [--postgres URL]
 
@@ -112,15 +115,42 @@ def run_child(page: str, url: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def median_run(repeat: int, page: str, url: str) -> dict[str, float]:
-    runs = [run_child(page, url) for _ in range(repeat)]
+# What the database keeps before each cold open (views.kept): nothing (the first open after the
+# council's values were loaded), every rating a previous open kept, or those kept but for the
+# 50 measures a team's save has just changed.
+STATES = {
+    "nothing kept": "DELETE FROM kept_rating",
+    "kept": "",
+    "after a save": f"UPDATE period_value SET version = version WHERE period = '{PERIOD}'"
+    " AND metric_id IN (SELECT id FROM metric ORDER BY id LIMIT 50)",
+}
+
+
+def median_run(repeat: int, page: str, url: str, state: str = "nothing kept") -> dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        forget(url, STATES[state])
+        runs.append(run_child(page, url))
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
-def whole_process(repeat: int, args: list[str], url: str) -> float:
+def forget(url: str, statement: str) -> None:
+    """Run one statement on the council (the kept ratings it forgets are what the state says)."""
+    if not statement:
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def whole_process(repeat: int, args: list[str], url: str, state: str = "kept") -> float:
     """The median wall time of `python -m metrics ARGS` on the council."""
     samples = []
     for _ in range(repeat):
+        forget(url, STATES[state])
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "metrics", *args],
@@ -209,30 +239,34 @@ def main() -> None:
 
 
 def report(built: dict[str, str], repeat: int) -> None:
-    floor = median_run(repeat, "floor", next(iter(built.values())))
+    floor = median_run(repeat, "floor", next(iter(built.values())), "kept")
     print(
         f"floor: a trivial page importing the same libraries, {floor['cold']:.2f} s cold "
         f"(fresh process), {floor['warm'] * 1000:.0f} ms rerun"
     )
     print(
-        f"{'size':>4} {'page':>10} {'cold s':>7} {'x floor':>8} {'own s':>6} "
+        f"{'size':>4} {'page':>10} {'kept':>13} {'cold s':>7} {'x floor':>8} {'own s':>6} "
         f"{'warm s':>7} {'x floor':>8} {'SQL':>4}"
     )
     for size, url in built.items():
         for page in PAGES:
-            got = median_run(repeat, page, url)
-            print(
-                f"{size:>4} {page:>10} {got['cold']:7.2f} {got['cold'] / floor['cold']:8.1f} "
-                f"{got['cold'] - floor['cold']:6.2f} {got['warm']:7.3f} "
-                f"{got['warm'] / floor['warm']:8.1f} {got['statements']:4.0f}"
-            )
+            for state in STATES:
+                got = median_run(repeat, page, url, state)
+                print(
+                    f"{size:>4} {page:>10} {state:>13} {got['cold']:7.2f} "
+                    f"{got['cold'] / floor['cold']:8.1f} {got['cold'] - floor['cold']:6.2f} "
+                    f"{got['warm']:7.3f} {got['warm'] / floor['warm']:8.1f} "
+                    f"{got['statements']:4.0f}"
+                )
         helped = whole_process(repeat, ["--help"], url)
-        status = whole_process(repeat, ["status", "--period", PERIOD], url)
         bare = python_importing(repeat, "pandas, sqlalchemy, sqlmodel, numpy")
-        print(
-            f"{size:>4} status CLI {status:.2f} s: {status / bare:.1f}x a bare Python importing "
-            f"its libraries ({bare:.2f} s); its --help {helped:.2f} s"
-        )
+        for state in STATES:
+            status = whole_process(repeat, ["status", "--period", PERIOD], url, state)
+            print(
+                f"{size:>4} status CLI, {state}: {status:.2f} s, {status / bare:.1f}x a bare "
+                f"Python importing its libraries ({bare:.2f} s), {status / helped:.1f}x its "
+                f"--help ({helped:.2f} s)"
+            )
 
 
 if __name__ == "__main__":

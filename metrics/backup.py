@@ -28,7 +28,9 @@ from metrics.models import DataVersion
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 PG_TIMEOUT_SECONDS = 3600
-KEPT_OUT = {"alembic_version", "data_version"}  # bookkeeping: present in an empty database
+BOOKKEEPING = {"alembic_version", "data_version"}  # present in an empty database
+# Derived rows, never copied: kept ratings are rated again as people read (views.kept).
+DERIVED = {"kept_rating"}
 
 
 class BackupError(RuntimeError):
@@ -86,7 +88,9 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> Copied:
 def holds_data(engine: Engine) -> bool:
     """Whether any table of the app's schema has a row (bookkeeping tables aside)."""
     present = set(inspect(engine).get_table_names())
-    tables = [t for t in SQLModel.metadata.sorted_tables if t.name in present - KEPT_OUT]
+    tables = [
+        t for t in SQLModel.metadata.sorted_tables if t.name in present - BOOKKEEPING - DERIVED
+    ]
     with engine.connect() as connection:
         return any(
             connection.execute(select(literal(1)).select_from(table).limit(1)).first()
@@ -284,7 +288,7 @@ def copy_to(source: Engine, target: Engine) -> dict[str, int]:
     with source.connect() as reading, store.write(target) as session:
         writing = session.connection()
         for table in SQLModel.metadata.sorted_tables:
-            if table.name == "alembic_version":
+            if table.name == "alembic_version" or table.name in DERIVED:
                 continue
             if table.name == "data_version":
                 writing.execute(table.delete())  # the target's own counter gives way

@@ -306,3 +306,52 @@ class DataVersion(SQLModel, table=True):
     __tablename__ = "data_version"
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+class KeptRating(SQLModel, table=True):
+    """One measure's rating of one of its periods, kept when first rated so that the next reader
+    reads it instead of rating it again (`views.kept`). Derived data, never audited: triggers
+    delete a measure's rows whenever its template or any of its values changes (migration 0007).
+
+    `whole` rows hold everything a status shows; the others only what a RAG needs (the sentence,
+    forecast and XmR columns blank). The other columns are those `pipeline.rate` adds to a
+    due row, in its order."""
+
+    __tablename__ = "kept_rating"
+    # A month's read of every measure finds its rows by period; a part's by measure (the key).
+    __table_args__ = (Index("ix_kept_rating_period", "period", "approved_only"),)
+    metric_id: int = Field(primary_key=True)
+    period: str = Field(primary_key=True, max_length=20)
+    approved_only: bool = Field(primary_key=True)
+    whole: bool = True
+    rated_today: date
+    rules: str = Field(max_length=16)
+    actual: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    target: float | None = None
+    target_upper: float | None = None
+    commentary: str | None = None
+    corrective_action: str | None = None
+    approval: str | None = None
+    previous: float | None = None
+    last_year: float | None = None
+    ytd: float | None = None
+    ytd_target: float | None = None
+    ytd_target_upper: float | None = None
+    forecast: float | None = None
+    forecast_target: float | None = None
+    forecast_target_upper: float | None = None
+    rated_on: str | None = None
+    rag: str | None = None
+    dot_previous: str | None = None
+    dot_last_year: str | None = None
+    risk_score: int = 0
+    risk_level: str | None = None
+    risk_why: str | None = None
+    forecast_rag: str | None = None
+    explanation: str | None = None
+    spc_variation: str | None = None
+    spc_assurance: str | None = None
+    spc_variation_why: str | None = None
+    spc_assurance_why: str | None = None

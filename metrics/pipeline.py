@@ -203,7 +203,12 @@ def rate(
         rated[spc_columns] = None
     else:
         rated = rated.join(_signals(rated, values, rules)[spc_columns], on="metric_id")
-    rated["tier_order"] = rated["tier"].map(TIER_ORDER).fillna(9)
+    return in_order(rated)
+
+
+def in_order(rated: pd.DataFrame) -> pd.DataFrame:
+    """Rated rows by tier (Corporate Plan, ME2E, Service Standards), then code."""
+    rated = rated.assign(tier_order=rated["tier"].map(TIER_ORDER).fillna(9))
     rated = rated.sort_values(["tier_order", "code"]).drop(columns="tier_order")
     return rated.reset_index(drop=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,19 +16,25 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    exc,
     insert,
     inspect,
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from metrics.models import AuditLog, DataVersion
+from metrics.models import AuditLog, DataVersion, KeptRating
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# The advisory lock every PostgreSQL write holds: one number, the same in every replica.
+# The advisory lock every PostgreSQL write holds: this number and the schema's, the same in
+# every replica; councils kept in schemas of their own on one server do not queue for each other.
 WRITE_LOCK_KEY = 7_042_016  # the Governance Committee report, 7 April 2016
+WRITE_LOCK = "(:key, hashtext(current_schema()))"
 
 
 class ConflictError(RuntimeError):
@@ -97,13 +104,87 @@ def write(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def try_write(engine: Engine) -> Iterator[Session | None]:
+    """`write`, only if the write lock is free at once; otherwise None and nothing is done. For
+    work that may be skipped, such as keeping a rating: a reader never waits behind a writer."""
+    with Session(engine, expire_on_commit=False) as session:
+        if not _try_lock_for_writing(session):
+            session.rollback()
+            yield None
+            return
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def keep_ratings(
+    engine: Engine, rows: Sequence[Mapping[str, Any]], *, whole: bool, since: int
+) -> bool:
+    """Write kept ratings (`views.kept`: derived rows, so neither audited nor a change to the
+    data version) unless a writer holds the lock or the data version has moved past `since`;
+    the lock is held while it is checked, so no write lands between. A row rated with every
+    column replaces any kept row; one rated only for its RAG replaces only another such row or
+    one kept under other rules or on another day. Whether they were written."""
+    try:
+        with try_write(engine) as session:
+            if session is None:
+                return False
+            version = session.connection().execute(select(col(DataVersion.version))).scalar()
+            if int(version or 0) != since:
+                return False
+            session.connection().execute(_kept_upsert(engine, whole), list(rows))
+        return True
+    except exc.DBAPIError as error:  # a read-only database user, say: pages still read
+        log.warning("ratings not kept: %s", error.__class__.__name__)
+        return False
+
+
+def _kept_upsert(engine: Engine, whole: bool) -> Any:
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(KeptRating)
+    key = ["metric_id", "period", "approved_only"]
+    replaced = {name: statement.excluded[name] for name in KeptRating.model_fields}
+    if whole:
+        return statement.on_conflict_do_update(index_elements=key, set_=replaced)
+    held = KeptRating.__table__.c  # type: ignore[attr-defined]
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_=replaced,
+        where=~held.whole
+        | (held.rules != statement.excluded.rules)
+        | (held.rated_today != statement.excluded.rated_today),
+    )
+
+
+def _try_lock_for_writing(session: Session) -> bool:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        query = text(f"SELECT pg_try_advisory_xact_lock{WRITE_LOCK}")
+        return bool(connection.execute(query, {"key": WRITE_LOCK_KEY}).scalar())
+    if connection.dialect.name != "sqlite":
+        return True
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return True
+    except exc.OperationalError:  # another writer holds it
+        return False
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
 def _lock_for_writing(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         # pysqlite would begin a deferred transaction at the first INSERT; begin it ourselves.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        lock = text(f"SELECT pg_advisory_xact_lock{WRITE_LOCK}")
+        connection.execute(lock, {"key": WRITE_LOCK_KEY})
 
 
 def now() -> datetime:

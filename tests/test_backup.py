@@ -42,7 +42,7 @@ def every_row(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 ).all()
             ]
             for table in SQLModel.metadata.sorted_tables
-            if table.name not in backup.KEPT_OUT
+            if table.name not in backup.BOOKKEEPING | backup.DERIVED
         }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, insert, select, text
 
 from metrics import periods, queries, store, views
 from metrics.models import Metric, PeriodValue
+from metrics.queries import kept as kept_queries
 
 MEASURES, YEARS = 300, 10  # 36,000 values: enough for the planner to prefer an index
 INDEX = "ix_period_value_metric_id_period_end"
@@ -130,3 +131,38 @@ def test_without_the_index_sqlite_reads_the_values_another_way(engine: Engine) -
         connection.execute(text("ANALYZE"))
     plans = [plan(engine, s, p) for s, p in statements_of_status(engine)]
     assert plans and all(f"USING INDEX {INDEX}" not in p for p in plans)
+
+
+@pytest.mark.parametrize("by", ["measure", "period"])
+def test_kept_ratings_are_read_through_an_index(
+    engine: Engine, by: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month's kept ratings (views.kept): a part of the council by its measures (the key),
+    the whole of a large one by its periods."""
+    county(engine)
+    views.status(engine, period="2016-03", clearance="OFFICIAL", today=date(2030, 1, 1))
+    views.status(engine, period="2016-02", clearance="OFFICIAL", today=date(2030, 1, 1))
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    if by == "period":
+        monkeypatch.setattr(kept_queries, "MANY", 0)
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM kept_rating" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        rated = views.status(engine, period="2016-03", clearance="OFFICIAL", today=date(2030, 1, 1))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(rated) == MEASURES and len(seen) == 1
+    text_plan = plan(engine, *seen[0])
+    if engine.dialect.name == "sqlite":
+        assert "SCAN kept_rating" not in text_plan, text_plan
+        expected = "sqlite_autoindex_kept_rating" if by == "measure" else "ix_kept_rating_period"
+        assert expected in text_plan, text_plan
+    else:  # the planner picks either index for half a small table; never a sequential scan
+        assert "Seq Scan on kept_rating" not in text_plan, text_plan
+        assert "kept_rating_pkey" in text_plan or "ix_kept_rating_period" in text_plan, text_plan

@@ -12,9 +12,10 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Engine
 
-from metrics import periods, pipeline, queries
+from metrics import periods, pipeline, queries, store
 from metrics.config import Settings
 from metrics.config import settings as configured
+from metrics.views import kept
 
 # How far back a status reads history: enough for an XmR chart of monthly values.
 HISTORY_YEARS = 4
@@ -72,26 +73,45 @@ def status_and_values(
     measures: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, Held]:
     """`status()`, and the value rows it rated from with the window they cover, so that the
-    month's earlier periods can be rated from them (`rag_in(held=...)`) without reading again."""
+    month's earlier periods can be rated from them (`rag_in(held=...)`) without reading again.
+
+    A measure whose rating of the period is kept (`kept`) is read, not rated; the rest are
+    rated from their values and kept for the next reader."""
     settings = settings or configured()
-    due, values = _due_with_values(
+    today = today or date.today()
+    fy_start = settings.financial_year_start_month
+    month = periods.month_for(period, fy_start)
+    if measures is None:
+        measures = queries.metric_frame(engine, clearance=clearance, tier=tier, codes=codes)
+    due = pipeline.due_periods(measures, month, fy_start, settings.deadline)
+    window = value_window(month.fiscal_year, fy_start, HISTORY_YEARS)
+    if due.empty:
+        return rate(due, pd.DataFrame(), today, settings), Held(
+            pd.DataFrame(), frozenset(), *window
+        )
+    since = store.data_version(engine)  # before anything it rates from is read
+    rules = kept.rules_key(settings, HISTORY_YEARS)
+    found = kept.kept_for(
+        engine, due, approved_only=approved_only, rules=rules, today=today, whole=True
+    )
+    rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
+    ids = [int(i) for i in rest["metric_id"]]
+    values = (
+        _values(engine, ids, month.fiscal_year, fy_start, HISTORY_YEARS, approved_only)
+        if ids
+        else pd.DataFrame()
+    )
+    fresh = rate(rest, values, today, settings)
+    kept.keep(
         engine,
-        period,
-        clearance=clearance,
-        tier=tier,
-        codes=codes,
-        measures=measures,
-        years_back=HISTORY_YEARS,
-        settings=settings,
+        fresh,
         approved_only=approved_only,
+        rules=rules,
+        today=today,
+        whole=True,
+        since=since,
     )
-    window = value_window(
-        periods.month_for(period, settings.financial_year_start_month).fiscal_year,
-        settings.financial_year_start_month,
-        HISTORY_YEARS,
-    )
-    held = Held(values, frozenset(int(i) for i in due["metric_id"]), *window)
-    return rate(due, values, today, settings), held
+    return kept.combined(due, found, fresh), Held(values, frozenset(ids), *window)
 
 
 def rag_in(
@@ -164,27 +184,53 @@ def rags_before(
     due = due.drop_duplicates("metric_id", ignore_index=True)
     if due.empty:
         return {month: pd.DataFrame(columns=["code", "period", "rag"]) for month in months}
-    first_end = min(value_window(year, fy_start, 0)[0] for year in due["fiscal_year"].unique())
-    last_end = max(value_window(year, fy_start, 0)[1] for year in due["fiscal_year"].unique())
-    if held is not None and held.covers(due["metric_id"], first_end, last_end):
-        rows = held.values
-        inside = (rows["period_end"] >= first_end) & (rows["period_end"] <= last_end)
-        values = rows[inside & rows["metric_id"].isin(due["metric_id"])].reset_index(drop=True)
-    else:
-        values = queries.value_frame(
-            engine,
-            metric_ids=due["metric_id"].tolist(),
-            first_end=first_end,
-            last_end=last_end,
-            approved_only=approved_only,
-        )
-    rated = rate(due, values, today, settings, status_only=True)[["code", "period", "rag"]]
+    today = today or date.today()
+    since = store.data_version(engine)  # before anything it rates from is read
+    rules = kept.rules_key(settings, HISTORY_YEARS)
+    found = kept.kept_for(
+        engine, due, approved_only=approved_only, rules=rules, today=today, whole=False
+    )
+    rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
+    fresh = rate(rest, _year_values(engine, rest, held, fy_start, approved_only), today, settings,
+                 status_only=True)  # fmt: skip
+    kept.keep(
+        engine,
+        fresh,
+        approved_only=approved_only,
+        rules=rules,
+        today=today,
+        whole=False,
+        since=since,
+    )
+    rated = kept.combined(due, found, fresh)[["code", "period", "rag"]]
     month_of = {
         label: periods.month_for(label, fy_start).label for label in rated["period"].unique()
     }
     found = rated.groupby(rated["period"].map(month_of), sort=True)
     parts = {month: part.reset_index(drop=True) for month, part in found}
     return {month: parts.get(month, rated.iloc[:0]) for month in months}
+
+
+def _year_values(
+    engine: Engine, due: pd.DataFrame, held: Held | None, fy_start: int, approved_only: bool
+) -> pd.DataFrame:
+    """The values of the due rows' financial years (all a RAG needs), from `held` if it has
+    them."""
+    if due.empty:
+        return pd.DataFrame()
+    first_end = min(value_window(year, fy_start, 0)[0] for year in due["fiscal_year"].unique())
+    last_end = max(value_window(year, fy_start, 0)[1] for year in due["fiscal_year"].unique())
+    if held is not None and held.covers(due["metric_id"], first_end, last_end):
+        rows = held.values
+        inside = (rows["period_end"] >= first_end) & (rows["period_end"] <= last_end)
+        return rows[inside & rows["metric_id"].isin(due["metric_id"])].reset_index(drop=True)
+    return queries.value_frame(
+        engine,
+        metric_ids=due["metric_id"].tolist(),
+        first_end=first_end,
+        last_end=last_end,
+        approved_only=approved_only,
+    )
 
 
 def rate(

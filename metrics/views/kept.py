@@ -1,0 +1,163 @@
+"""Kept ratings: each measure's rating of a period, kept when first rated, so that the next
+reader (another session, another replica, the command line) reads it instead of rating it again
+from five years of values.
+
+A kept rating is never older than what it was rated from: triggers delete a measure's kept rows
+in the same transaction as any change to its values or its template (migration 0007), and a
+rating is kept only if no write was made between reading the data version and keeping it (the
+write lock is held while it is checked). A kept row is used only when it was rated under the
+same rules and rating code (`rules_key`) and for the same approval basis, and when its period
+is overdue, or not, on the day it was rated as on the day it is read. Everything else is rated
+afresh by the one pipeline and kept in turn. Keeping is never waited for: when a writer holds
+the lock the rating is simply not kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from metrics import pipeline, rating, store
+from metrics.config import Settings
+from metrics.models import KeptRating
+from metrics.queries import kept as kept_queries
+
+# What `pipeline.rate` adds to a due row, in its order, and how each column is typed there.
+KEPT = [
+    name
+    for name in KeptRating.model_fields
+    if name not in ("metric_id", "period", "approved_only", "whole", "rated_today", "rules")
+]
+NUMBERS = [
+    *("actual", "numerator", "denominator", "target", "target_upper", "previous", "last_year"),
+    *("ytd", "ytd_target", "ytd_target_upper", "forecast", "forecast_target"),
+    "forecast_target_upper",
+]
+OBJECTS = ["explanation", "spc_variation_why", "spc_assurance_why"]
+# The code a rating comes from: the reads of its values, the pipeline and its rules.
+PACKAGE = Path(__file__).resolve().parent.parent
+RATING_CODE = [
+    *("queries/__init__.py", "views/rated.py", "pipeline.py", "rating.py", "spc.py"),
+    *("explain.py", "explain_rollup.py", "periods.py", "config.py", "vocab.py"),
+]
+
+
+def rules_key(settings: Settings, history_years: int) -> str:
+    """What a rating depends on beyond the measure's own rows: the rating rules, the year's
+    start, the deadlines, the history read, and the code that rates (a new release re-rates)."""
+    said = _said(
+        (settings.rating, settings.financial_year_start_month, settings.deadline, history_years)
+    )
+    return hashlib.sha256((said + _code_digest()).encode()).hexdigest()[:16]
+
+
+def _said(value: Any) -> str:
+    """A setting as text that is the same in every process (a set's order is not)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return f"{type(value).__name__}({', '.join(_said(getattr(value, f.name)) for f in fields)})"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(_said(item) for item in value)) + "}"
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_said(item) for item in value) + ")"
+    return repr(value)
+
+
+@cache
+def _code_digest() -> str:
+    found = hashlib.sha256()
+    for name in RATING_CODE:
+        found.update((PACKAGE / name).read_bytes())
+    return found.hexdigest()
+
+
+def kept_for(
+    engine: Engine,
+    due: pd.DataFrame,
+    *,
+    approved_only: bool,
+    rules: str,
+    today: date,
+    whole: bool,
+) -> pd.DataFrame:
+    """The kept ratings of these due rows still good today (`whole`: only those with every
+    column): metric_id and the `KEPT` columns, typed as the pipeline types them."""
+    if due.empty:
+        return _frame([])
+    found = kept_queries.kept_rows(
+        engine,
+        metric_ids=[int(i) for i in due["metric_id"]],
+        periods=sorted(set(due["period"])),
+        approved_only=approved_only,
+        rules=rules,
+        whole=whole,
+        columns=KEPT,
+    )
+    found = found.merge(due[["metric_id", "period", "deadline"]], on=["metric_id", "period"])
+    then = rating.is_overdue(found["deadline"], pd.to_datetime(found["rated_today"]).dt.date)
+    same_day_rule = then == rating.is_overdue(found["deadline"], today)
+    return _frame(found[same_day_rule].drop(columns=["period", "rated_today", "deadline"]))
+
+
+def _frame(rows: pd.DataFrame | list[Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["metric_id", *KEPT]).astype({"metric_id": "int64"})
+    return typed(frame).reset_index(drop=True)
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The `KEPT` columns as the pipeline types them when it rates a whole month (a few rows
+    rated alone may come out otherwise: a year with no values gives blank YTDs as objects)."""
+    types: dict[str, Any] = {name: "float64" for name in NUMBERS}
+    types |= {name: object for name in OBJECTS} | {"risk_score": "int64"}
+    types |= {name: "str" for name in KEPT if name not in types}
+    frame = frame.astype(types)
+    for name in OBJECTS:  # blank sentences are None in the pipeline's frame
+        frame[name] = frame[name].where(frame[name].notna(), None)
+    return frame
+
+
+def keep(
+    engine: Engine,
+    rated: pd.DataFrame,
+    *,
+    approved_only: bool,
+    rules: str,
+    today: date,
+    whole: bool,
+    since: int,
+) -> bool:
+    """Keep these freshly rated rows unless the data changed after `since` (the data version
+    read before their values were) or a writer holds the lock (`store.keep_ratings`). Whether
+    they were kept."""
+    if rated.empty:
+        return False
+    rows = _records(rated, approved_only=approved_only, rules=rules, today=today, whole=whole)
+    return store.keep_ratings(engine, rows, whole=whole, since=since)
+
+
+def _records(
+    rated: pd.DataFrame, *, approved_only: bool, rules: str, today: date, whole: bool
+) -> list[dict[str, Any]]:
+    frame = rated[["metric_id", "period", *KEPT]].astype(object)
+    frame = frame.where(frame.notna(), None)
+    stamp = {"approved_only": approved_only, "whole": whole, "rated_today": today, "rules": rules}
+    return [record | stamp for record in frame.to_dict("records")]
+
+
+def combined(due: pd.DataFrame, found: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+    """The due rows with a kept rating, rated from it, and the freshly rated rest, in the
+    pipeline's order: what rating every due row afresh gives."""
+    if found.empty:
+        return fresh
+    from_kept = due.merge(found, on="metric_id")
+    if fresh.empty:
+        return pipeline.in_order(from_kept)
+    fresh = typed(fresh[from_kept.columns])
+    return pipeline.in_order(pd.concat([from_kept, fresh], ignore_index=True))

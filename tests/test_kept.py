@@ -1,0 +1,247 @@
+"""Kept ratings (issue 12): a measure's rating of a period is kept when first rated and read
+by the next reader instead of being rated again. A kept rating must always equal rating afresh:
+every month of the demo, both bases, two days; after every kind of write, which forgets the
+written measure's kept rows and no other's; never kept from values a write has since changed;
+never waited for; never used under other rules or across an overdue deadline."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+from conftest import copy_demo, sampled
+from entry_council import ADMIN, MANAGER, OFFICER, TODAY, build
+from sqlalchemy import Engine, text
+
+from metrics import admin, entry, store, targets, templates, views
+from metrics.config import settings
+from metrics.views import kept, rated
+
+SEES_ALL = "OFFICIAL-SENSITIVE"
+DEMO_MONTHS = [  # April 2015 to March 2017
+    f"{year}-{month:02d}" for year in (2015, 2016, 2017) for month in range(1, 13)
+    if "2015-04" <= f"{year}-{month:02d}" <= "2017-03"
+]  # fmt: skip
+
+
+def afresh(engine: Engine, period: str, *, today: date, approved_only: bool = False):  # type: ignore[no-untyped-def]
+    """The month rated by the one pipeline from every value, nothing kept: what a kept rating
+    must equal."""
+    due, values = rated._due_with_values(
+        engine,
+        period,
+        clearance=SEES_ALL,
+        settings=settings(),
+        years_back=rated.HISTORY_YEARS,
+        approved_only=approved_only,
+    )
+    return rated.rate(due, values, today, settings())
+
+
+def status(engine: Engine, period: str, *, today: date = TODAY, approved_only: bool = False):  # type: ignore[no-untyped-def]
+    return views.status(
+        engine, period=period, clearance=SEES_ALL, today=today, approved_only=approved_only
+    )
+
+
+def kept_rows(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as connection:
+        return pd.DataFrame(
+            connection.execute(
+                text("SELECT m.code, k.period, k.approved_only, k.whole FROM kept_rating k"
+                     " JOIN metric m ON m.id = k.metric_id")
+            ).all(),
+            columns=["code", "period", "approved_only", "whole"],
+        )  # fmt: skip
+
+
+@pytest.fixture
+def demo(demo_database: str, make_engine: Callable[[], Engine], tmp_path) -> Engine:  # type: ignore[no-untyped-def]
+    return copy_demo(demo_database, make_engine, tmp_path)
+
+
+@pytest.mark.parametrize("period", sampled(DEMO_MONTHS, 6))
+@pytest.mark.parametrize("approved_only", [False, True], ids=["all values", "approved only"])
+def test_a_kept_rating_equals_rating_afresh_every_month(
+    demo: Engine, period: str, approved_only: bool
+) -> None:
+    with demo.begin() as connection:
+        connection.execute(text("DELETE FROM kept_rating"))
+    for today in (date(2016, 5, 20), date(2026, 12, 1)):
+        want = afresh(demo, period, today=today, approved_only=approved_only)
+        first = status(demo, period, today=today, approved_only=approved_only)  # rates, keeps
+        assert len(kept_rows(demo)) >= len(want)
+        again = status(demo, period, today=today, approved_only=approved_only)  # reads kept
+        pd.testing.assert_frame_equal(first, want)
+        pd.testing.assert_frame_equal(again, want)
+
+
+def test_the_dashboards_earlier_months_from_kept_ratings_equal_rating_afresh(demo: Engine) -> None:
+    months = ["2016-02", "2015-12", "2015-03"]
+    reading = views.read_month(demo, period="2016-03", clearance=SEES_ALL, today=TODAY,
+                               settings=settings())  # fmt: skip
+    for attempt in ("rated", "kept"):
+        before = rated.rags_before(
+            demo, reading.status, months=months, clearance=SEES_ALL, today=TODAY
+        )
+        for month in months:
+            fresh = rated.rag_in(demo, period=month, clearance=SEES_ALL, today=TODAY)
+            got = before[month].merge(fresh, on=["code", "period"], suffixes=("", "_fresh"))
+            assert len(got) == len(before[month]) > 0, (attempt, month)
+            assert (got["rag"] == got["rag_fresh"]).all(), (attempt, month)
+
+
+def save_march(engine: Engine) -> None:
+    entry.save_value(
+        engine, user=MANAGER, entry=entry.Entry("HOU02", "2016-03", 1, actual=31), today=TODAY
+    )
+
+
+def set_next_years_targets(engine: Engine) -> None:
+    targets.set_targets(engine, user=OFFICER, code="HOU02", fiscal_year="2016-17", kind="even",
+                        annual_target=120.0, reason="strategy", seen_version=0)  # fmt: skip
+
+
+def change_template(engine: Engine) -> None:
+    templates.update_template(engine, user=ADMIN, code="HOU02", seen_version=1,
+                              changes={"title": "Homes let"}, reason="clearer")  # fmt: skip
+
+
+def change_polarity(engine: Engine) -> None:
+    admin.edit_measure(engine, actor=ADMIN, code="HOU02", seen_version=1,
+                       fields={"polarity": "lower"}, reason="fewer is better")  # fmt: skip
+
+
+def delete_a_value(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(
+            "DELETE FROM period_value WHERE period = '2016-04'"
+            " AND metric_id = (SELECT id FROM metric WHERE code = 'HOU02')"
+        ))  # fmt: skip
+
+
+def insert_a_value(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO period_value (metric_id, period, fiscal_year, period_end, actual,"
+            " commentary, corrective_action, status, entered_by, approved_by, return_reason,"
+            " returned_by, outlier, outlier_note, outlier_reviewed_by, version)"
+            " SELECT id, '2016-02', '2015-16', '2016-02-29', 7, '', '', 'approved', '', '', '',"
+            " '', false, '', '', 1 FROM metric WHERE code = 'HOU02'"
+        ))  # fmt: skip
+
+
+WRITES = {
+    "save a value": save_march,
+    "set targets": set_next_years_targets,
+    "change its template": change_template,
+    "change its polarity": change_polarity,
+    "delete a value": delete_a_value,
+    "insert a value": insert_a_value,
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_every_write_forgets_that_measures_kept_ratings_and_no_others(
+    engine: Engine, write: Callable[[Engine], None]
+) -> None:
+    build(engine)
+    for month in ("2016-03", "2016-04"):
+        status(engine, month)
+    before = kept_rows(engine)
+    assert {"HOU02", "HOU01"} <= set(before["code"])
+    write(engine)
+    after = kept_rows(engine)
+    assert "HOU02" not in set(after["code"])
+    assert len(after) == len(before[before["code"] != "HOU02"])
+    for month in ("2016-03", "2016-04"):
+        pd.testing.assert_frame_equal(status(engine, month), afresh(engine, month, today=TODAY))
+
+
+def test_a_rating_read_before_a_write_is_not_kept_after_it(engine: Engine) -> None:
+    build(engine)
+    since = store.data_version(engine)
+    due_then = afresh(engine, "2016-03", today=TODAY)
+    save_march(engine)  # a write lands between reading the values and keeping their rating
+    rules = kept.rules_key(settings(), rated.HISTORY_YEARS)
+    assert not kept.keep(engine, due_then, approved_only=False, rules=rules, today=TODAY,
+                         whole=True, since=since)  # fmt: skip
+    assert kept_rows(engine).empty
+    assert status(engine, "2016-03").set_index("code").loc["HOU02", "actual"] == 31
+
+
+def test_keeping_never_waits_for_a_writer(engine: Engine) -> None:
+    build(engine)
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.write(engine):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        start = time.perf_counter()
+        got = status(engine, "2016-03")  # rated, not kept: the lock is held
+        assert time.perf_counter() - start < 5
+        assert kept_rows(engine).empty
+        pd.testing.assert_frame_equal(got, afresh(engine, "2016-03", today=TODAY))
+    finally:
+        release.set()
+        thread.join()
+    status(engine, "2016-03")
+    assert not kept_rows(engine).empty
+
+
+def test_ratings_kept_under_other_rules_are_not_used(engine: Engine) -> None:
+    build(engine)
+    status(engine, "2016-03")
+    other = replace(settings(), rating=replace(settings().rating, default_tolerance_percent=0.5))
+    assert kept.rules_key(other, 4) != kept.rules_key(settings(), 4)
+    got = views.status(engine, period="2016-03", clearance=SEES_ALL, today=TODAY, settings=other)
+    due, values = rated._due_with_values(engine, "2016-03", clearance=SEES_ALL, settings=other,
+                                         years_back=rated.HISTORY_YEARS)  # fmt: skip
+    pd.testing.assert_frame_equal(got, rated.rate(due, values, TODAY, other))
+
+
+@pytest.mark.parametrize(
+    ("rated_on", "read_on", "used"),
+    [
+        (date(2016, 4, 1), date(2016, 4, 2), True),  # both before the deadline
+        (date(2016, 4, 1), date(2016, 5, 20), False),  # the deadline passed between
+        (date(2016, 5, 20), date(2016, 6, 1), True),  # both after it
+        (date(2016, 5, 20), date(2016, 4, 1), False),  # read as of a day before it
+    ],
+)
+def test_a_kept_rating_is_used_only_if_overdue_then_as_on_the_day_read(
+    engine: Engine, rated_on: date, read_on: date, used: bool
+) -> None:
+    build(engine)
+    deadline = date(2016, 4, 15)
+    due = pd.DataFrame({"metric_id": [1], "period": ["2016-03"], "deadline": [deadline]})
+    row = {"metric_id": 1, "period": "2016-03"} | dict.fromkeys(kept.KEPT)
+    rules = kept.rules_key(settings(), rated.HISTORY_YEARS)
+    assert kept.keep(engine, pd.DataFrame([row | {"risk_score": 0}]), approved_only=False,
+                     rules=rules, today=rated_on, whole=True,
+                     since=store.data_version(engine))  # fmt: skip
+    found = kept.kept_for(engine, due, approved_only=False, rules=rules, today=read_on, whole=True)
+    assert len(found) == int(used)
+
+
+def test_reading_a_kept_month_does_not_move_the_data_version(demo: Engine) -> None:
+    before = store.data_version(demo)
+    status(demo, "2016-03")
+    status(demo, "2016-03")
+    assert store.data_version(demo) == before
+
+
+def test_the_rating_code_named_in_the_rules_key_exists() -> None:
+    """A new release re-rates: the key digests every file a rating comes from."""
+    assert all((kept.PACKAGE / name).is_file() for name in kept.RATING_CODE)
