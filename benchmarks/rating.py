@@ -6,7 +6,8 @@ These machines are shared and noisy, so seconds alone mean little. Three figures
   from frames already in memory, against a plain numpy comparison of actual with target over
   the same arrays (the least any rating can do);
 - status: the status query (`views.status`, reads included) against reading the month's value
-  rows into pandas;
+  rows into pandas, with nothing kept (the first reader of the month) and with every measure's
+  rating of the month kept by an earlier reader (`views.kept`);
 - history: one measure's history (`views.metric_history`, every month of ten years rated)
   against reading that measure's value rows into pandas.
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,10 +52,14 @@ def build(path: Path, size: str) -> tuple[store.Engine, str]:
     return engine, PERIOD
 
 
-def timed(action: Callable[[], object], repeat: int) -> float:
-    """The median of several runs, in seconds."""
+def timed(
+    action: Callable[[], object], repeat: int, before: Callable[[], object] | None = None
+) -> float:
+    """The median of several runs, in seconds (`before` each run, untimed)."""
     samples = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         action()
         samples.append(time.perf_counter() - start)
@@ -101,6 +106,13 @@ def measure(engine: store.Engine, period: str, repeat: int) -> dict[str, tuple[f
         with engine.connect() as connection:
             pd.read_sql(query, connection)
 
+    def status() -> None:
+        views.status(engine, period=period, clearance=CLEARED, today=today)
+
+    def forget() -> None:  # nothing kept: the first reader after the values were loaded
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM kept_rating"))
+
     return {
         "pipeline": (
             timed(lambda: [plain_numpy(actual, target) for _ in range(100)], repeat) / 100,
@@ -108,10 +120,9 @@ def measure(engine: store.Engine, period: str, repeat: int) -> dict[str, tuple[f
         ),  # 100 at a time: too quick to time once
         "status": (
             timed(month_rows, repeat),
-            timed(
-                lambda: views.status(engine, period=period, clearance=CLEARED, today=today), repeat
-            ),
+            timed(status, repeat, before=forget),
         ),
+        "status, kept": (timed(month_rows, repeat), timed(status, repeat)),
         "history": (
             timed(measure_rows, repeat),
             timed(

@@ -65,7 +65,7 @@ def demo(demo_database: str, make_engine: Callable[[], Engine], tmp_path) -> Eng
     return copy_demo(demo_database, make_engine, tmp_path)
 
 
-@pytest.mark.parametrize("period", sampled(DEMO_MONTHS, 6))
+@pytest.mark.parametrize("period", sampled(DEMO_MONTHS, 12))
 @pytest.mark.parametrize("approved_only", [False, True], ids=["all values", "approved only"])
 def test_a_kept_rating_equals_rating_afresh_every_month(
     demo: Engine, period: str, approved_only: bool

@@ -42,5 +42,7 @@ def kept_rows(
     named = ["metric_id", "period", "rated_today", *columns]
     query = select(*[col(getattr(KeptRating, name)) for name in named])
     with engine.connect() as connection:
-        rows = connection.execute(query.where(and_(*conditions))).all()
-    return pd.DataFrame(rows, columns=named)
+        result = connection.execute(query.where(and_(*conditions)))
+        # Rows straight from the driver, as `value_frame` reads them: building the frame from
+        # SQLAlchemy's rows took most of a second for 20,000 measures.
+        return pd.DataFrame.from_records(result.cursor.fetchall(), columns=named)

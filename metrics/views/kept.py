@@ -86,11 +86,14 @@ def kept_for(
     rules: str,
     today: date,
     whole: bool,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """The kept ratings of these due rows still good today (`whole`: only those with every
-    column): metric_id and the `KEPT` columns, typed as the pipeline types them."""
+    column): metric_id and `columns` (all of `KEPT` unless named), typed as the pipeline types
+    them."""
+    columns = KEPT if columns is None else columns
     if due.empty:
-        return _frame([])
+        return _frame(pd.DataFrame(columns=["metric_id", *columns]))
     found = kept_queries.kept_rows(
         engine,
         metric_ids=[int(i) for i in due["metric_id"]],
@@ -98,7 +101,7 @@ def kept_for(
         approved_only=approved_only,
         rules=rules,
         whole=whole,
-        columns=KEPT,
+        columns=columns,
     )
     found = found.merge(due[["metric_id", "period", "deadline"]], on=["metric_id", "period"])
     then = rating.is_overdue(found["deadline"], pd.to_datetime(found["rated_today"]).dt.date)
@@ -106,20 +109,21 @@ def kept_for(
     return _frame(found[same_day_rule].drop(columns=["period", "rated_today", "deadline"]))
 
 
-def _frame(rows: pd.DataFrame | list[Any]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["metric_id", *KEPT]).astype({"metric_id": "int64"})
-    return typed(frame).reset_index(drop=True)
+def _frame(found: pd.DataFrame) -> pd.DataFrame:
+    return typed(found.astype({"metric_id": "int64"})).reset_index(drop=True)
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
-    """The `KEPT` columns as the pipeline types them when it rates a whole month (a few rows
-    rated alone may come out otherwise: a year with no values gives blank YTDs as objects)."""
+    """The `KEPT` columns present as the pipeline types them when it rates a whole month (a few
+    rows rated alone may come out otherwise: a year with no values gives blank YTDs as
+    objects)."""
     types: dict[str, Any] = {name: "float64" for name in NUMBERS}
     types |= {name: object for name in OBJECTS} | {"risk_score": "int64"}
     types |= {name: "str" for name in KEPT if name not in types}
-    frame = frame.astype(types)
+    frame = frame.astype({name: kind for name, kind in types.items() if name in frame})
     for name in OBJECTS:  # blank sentences are None in the pipeline's frame
-        frame[name] = frame[name].where(frame[name].notna(), None)
+        if name in frame:
+            frame[name] = frame[name].where(frame[name].notna(), None)
     return frame
 
 
@@ -153,7 +157,7 @@ def _records(
 
 def combined(due: pd.DataFrame, found: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     """The due rows with a kept rating, rated from it, and the freshly rated rest, in the
-    pipeline's order: what rating every due row afresh gives."""
+    pipeline's order: what rating every due row afresh gives (of the columns `found` has)."""
     if found.empty:
         return fresh
     from_kept = due.merge(found, on="metric_id")

@@ -188,7 +188,13 @@ def rags_before(
     since = store.data_version(engine)  # before anything it rates from is read
     rules = kept.rules_key(settings, HISTORY_YEARS)
     found = kept.kept_for(
-        engine, due, approved_only=approved_only, rules=rules, today=today, whole=False
+        engine,
+        due,
+        approved_only=approved_only,
+        rules=rules,
+        today=today,
+        whole=False,
+        columns=["rag"],
     )
     rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
     fresh = rate(rest, _year_values(engine, rest, held, fy_start, approved_only), today, settings,
