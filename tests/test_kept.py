@@ -168,9 +168,8 @@ def test_a_rating_read_before_a_write_is_not_kept_after_it(engine: Engine) -> No
     since = store.data_version(engine)
     due_then = afresh(engine, "2016-03", today=TODAY)
     save_march(engine)  # a write lands between reading the values and keeping their rating
-    rules = kept.rules_key(settings(), rated.HISTORY_YEARS)
-    assert not kept.keep(engine, due_then, approved_only=False, rules=rules, today=TODAY,
-                         whole=True, since=since)  # fmt: skip
+    basis = kept.Basis(False, kept.rules_key(settings(), rated.HISTORY_YEARS), TODAY)
+    assert not kept.keep(engine, due_then, basis, whole=True, since=since)
     assert kept_rows(engine).empty
     assert status(engine, "2016-03").set_index("code").loc["HOU02", "actual"] == 31
 
@@ -228,10 +227,10 @@ def test_a_kept_rating_is_used_only_if_overdue_then_as_on_the_day_read(
     due = pd.DataFrame({"metric_id": [1], "period": ["2016-03"], "deadline": [deadline]})
     row = {"metric_id": 1, "period": "2016-03"} | dict.fromkeys(kept.KEPT)
     rules = kept.rules_key(settings(), rated.HISTORY_YEARS)
-    assert kept.keep(engine, pd.DataFrame([row | {"risk_score": 0}]), approved_only=False,
-                     rules=rules, today=rated_on, whole=True,
-                     since=store.data_version(engine))  # fmt: skip
-    found = kept.kept_for(engine, due, approved_only=False, rules=rules, today=read_on, whole=True)
+    rated_row = pd.DataFrame([row | {"risk_score": 0}])
+    since = store.data_version(engine)
+    assert kept.keep(engine, rated_row, kept.Basis(False, rules, rated_on), whole=True, since=since)
+    found = kept.kept_for(engine, due, kept.Basis(False, rules, read_on), whole=True)
     assert len(found) == int(used)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,16 @@ RATING_CODE = [
     *("queries/__init__.py", "views/rated.py", "pipeline.py", "rating.py", "spc.py"),
     *("explain.py", "explain_rollup.py", "periods.py", "config.py", "vocab.py"),
 ]
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a kept rating was rated on besides the measure's own rows: approved values only or
+    all of them, the rules and rating code (`rules_key`), and the day (for overdue deadlines)."""
+
+    approved_only: bool
+    rules: str
+    today: date
 
 
 def rules_key(settings: Settings, history_years: int) -> str:
@@ -81,10 +92,8 @@ def _code_digest() -> str:
 def kept_for(
     engine: Engine,
     due: pd.DataFrame,
+    basis: Basis,
     *,
-    approved_only: bool,
-    rules: str,
-    today: date,
     whole: bool,
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -98,14 +107,14 @@ def kept_for(
         engine,
         metric_ids=[int(i) for i in due["metric_id"]],
         periods=sorted(set(due["period"])),
-        approved_only=approved_only,
-        rules=rules,
+        approved_only=basis.approved_only,
+        rules=basis.rules,
         whole=whole,
         columns=columns,
     )
     found = found.merge(due[["metric_id", "period", "deadline"]], on=["metric_id", "period"])
     then = rating.is_overdue(found["deadline"], pd.to_datetime(found["rated_today"]).dt.date)
-    same_day_rule = then == rating.is_overdue(found["deadline"], today)
+    same_day_rule = then == rating.is_overdue(found["deadline"], basis.today)
     return _frame(found[same_day_rule].drop(columns=["period", "rated_today", "deadline"]))
 
 
@@ -127,31 +136,25 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def keep(
-    engine: Engine,
-    rated: pd.DataFrame,
-    *,
-    approved_only: bool,
-    rules: str,
-    today: date,
-    whole: bool,
-    since: int,
-) -> bool:
+def keep(engine: Engine, rated: pd.DataFrame, basis: Basis, *, whole: bool, since: int) -> bool:
     """Keep these freshly rated rows unless the data changed after `since` (the data version
     read before their values were) or a writer holds the lock (`store.keep_ratings`). Whether
     they were kept."""
     if rated.empty:
         return False
-    rows = _records(rated, approved_only=approved_only, rules=rules, today=today, whole=whole)
+    rows = _records(rated, basis, whole=whole)
     return store.keep_ratings(engine, rows, whole=whole, since=since)
 
 
-def _records(
-    rated: pd.DataFrame, *, approved_only: bool, rules: str, today: date, whole: bool
-) -> list[dict[str, Any]]:
+def _records(rated: pd.DataFrame, basis: Basis, *, whole: bool) -> list[dict[str, Any]]:
     frame = rated[["metric_id", "period", *KEPT]].astype(object)
     frame = frame.where(frame.notna(), None)
-    stamp = {"approved_only": approved_only, "whole": whole, "rated_today": today, "rules": rules}
+    stamp = {
+        "approved_only": basis.approved_only,
+        "whole": whole,
+        "rated_today": basis.today,
+        "rules": basis.rules,
+    }
     return [record | stamp for record in frame.to_dict("records")]
 
 

@@ -90,10 +90,8 @@ def status_and_values(
             pd.DataFrame(), frozenset(), *window
         )
     since = store.data_version(engine)  # before anything it rates from is read
-    rules = kept.rules_key(settings, HISTORY_YEARS)
-    found = kept.kept_for(
-        engine, due, approved_only=approved_only, rules=rules, today=today, whole=True
-    )
+    basis = kept.Basis(approved_only, kept.rules_key(settings, HISTORY_YEARS), today)
+    found = kept.kept_for(engine, due, basis, whole=True)
     rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
     ids = [int(i) for i in rest["metric_id"]]
     values = (
@@ -102,15 +100,7 @@ def status_and_values(
         else pd.DataFrame()
     )
     fresh = rate(rest, values, today, settings)
-    kept.keep(
-        engine,
-        fresh,
-        approved_only=approved_only,
-        rules=rules,
-        today=today,
-        whole=True,
-        since=since,
-    )
+    kept.keep(engine, fresh, basis, whole=True, since=since)
     return kept.combined(due, found, fresh), Held(values, frozenset(ids), *window)
 
 
@@ -186,28 +176,12 @@ def rags_before(
         return {month: pd.DataFrame(columns=["code", "period", "rag"]) for month in months}
     today = today or date.today()
     since = store.data_version(engine)  # before anything it rates from is read
-    rules = kept.rules_key(settings, HISTORY_YEARS)
-    found = kept.kept_for(
-        engine,
-        due,
-        approved_only=approved_only,
-        rules=rules,
-        today=today,
-        whole=False,
-        columns=["rag"],
-    )
+    basis = kept.Basis(approved_only, kept.rules_key(settings, HISTORY_YEARS), today)
+    found = kept.kept_for(engine, due, basis, whole=False, columns=["rag"])
     rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
     fresh = rate(rest, _year_values(engine, rest, held, fy_start, approved_only), today, settings,
                  status_only=True)  # fmt: skip
-    kept.keep(
-        engine,
-        fresh,
-        approved_only=approved_only,
-        rules=rules,
-        today=today,
-        whole=False,
-        since=since,
-    )
+    kept.keep(engine, fresh, basis, whole=False, since=since)
     rated = kept.combined(due, found, fresh)[["code", "period", "rag"]]
     month_of = {
         label: periods.month_for(label, fy_start).label for label in rated["period"].unique()
