@@ -17,6 +17,7 @@ from metrics import rating
 from metrics.charts import status_label
 from metrics.config import RatingRules
 from metrics.display import count_bar, counts_text
+from metrics.frames import among
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Tier
 
@@ -76,7 +77,7 @@ def mask_alignment(frame: pd.DataFrame, visible: pd.Series | None = None) -> pd.
     """`aligned_to` kept only where it names a visible metric (else the code would leak)."""
     visible = frame["code"] if visible is None else visible
     frame = frame.copy()
-    frame["aligned_to"] = frame["aligned_to"].where(frame["aligned_to"].isin(set(visible)))
+    frame["aligned_to"] = frame["aligned_to"].where(among(frame["aligned_to"], visible))
     return frame
 
 
@@ -107,7 +108,7 @@ def priorities_served(metrics: pd.DataFrame, delivers: pd.DataFrame) -> pd.DataF
         .assign(via="aligned")
     )
     served = _first_source(pd.concat([own, aligned, by_initiative], ignore_index=True))
-    orphans = metrics.loc[~metrics["code"].isin(served["code"]), ["code"]].assign(
+    orphans = metrics.loc[~among(metrics["code"], served["code"]), ["code"]].assign(
         priority_code=UNALIGNED, via="none"
     )
     return pd.concat([served, orphans], ignore_index=True).drop_duplicates(

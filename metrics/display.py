@@ -9,7 +9,7 @@ import pandas as pd
 
 from metrics import periods
 from metrics.charts import STATUS_SYMBOLS, direction_label, status_label
-from metrics.explain import format_value
+from metrics.explain import format_values
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Status
 
@@ -24,17 +24,11 @@ def counts_text(counts: pd.DataFrame) -> pd.Series:
 
 
 def formatted(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A number column written in each metric's unit and decimals ('71.2 %', '£1,234')."""
-    return pd.Series(
-        [
-            format_value(value, unit, decimals) if pd.notna(value) else "–"
-            for value, unit, decimals in zip(
-                frame[column], frame["unit"], frame["decimals"], strict=True
-            )
-        ],
-        index=frame.index,
-        dtype=object,
-    )
+    """A number column written in each metric's unit and decimals ('71.2 %', '£1,234'); '–'
+    where there is no number."""
+    value = frame[column].astype(float)
+    text = format_values(value, frame["unit"].to_numpy(), frame["decimals"].to_numpy())
+    return pd.Series(np.where(value.isna(), "–", text), index=frame.index, dtype=object)
 
 
 DISPLAY_COLUMNS = [

@@ -85,6 +85,31 @@ def nodes() -> pd.DataFrame:
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "unit", "decimals", "expected"),
+    [
+        (71.25, "percent", 1, "71.2 %"),  # Python's rounding, as format_value writes it
+        (1234.0, "currency", 0, "£1,234"),
+        (-50.0, "currency", 0, "-£50"),
+        (8.5, "days", 1, "8.5 days"),
+        (-0.04, "number", 1, "0.0"),  # rounds to nothing: no minus sign
+        (1234567.891, "ratio", 2, "1,234,567.89"),
+        (None, "percent", 1, "–"),  # no number: a dash, not "no value"
+        (float("nan"), "days", 0, "–"),
+    ],
+)
+def test_a_number_column_is_written_in_each_measures_unit(
+    value: float | None, unit: str, decimals: int, expected: str
+) -> None:
+    frame = pd.DataFrame(
+        {"actual": [value, 3.0], "unit": [unit, "number"], "decimals": [decimals, 0]},
+        index=[7, 9],  # the frame's own index is kept
+    )
+    got = display.formatted(frame, "actual")
+    assert got.tolist() == [expected, "3"]
+    assert got.index.tolist() == [7, 9]
+
+
 def test_the_overview_is_each_priority_then_what_delivers_it() -> None:
     table = alignment.overview(nodes())
     assert table["id"].tolist() == ["P:a", "P:a|I:i", "P:a|S:s"]  # no teams, no measures

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from metrics import alignment, display, queries
 from metrics.alignment import Structure
 from metrics.config import Settings
+from metrics.frames import among
 from metrics.queries import snapshots as snapshot_queries
 from metrics.views import levels
 from metrics.views.board import DashboardView, assemble, previous_months
@@ -137,7 +138,7 @@ def read_month(
         # the scope's own read of the measures (one read of them a month, not three)
         measures=seen.catalogue
         if codes is None
-        else seen.catalogue[seen.catalogue["code"].isin(codes)],
+        else seen.catalogue[among(seen.catalogue["code"], codes)],
     )
     rated = alignment.mask_alignment(rated, seen.catalogue["code"])
     if not rated.empty:

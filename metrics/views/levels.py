@@ -14,6 +14,7 @@ from metrics.charts import status_label
 from metrics.config import RatingRules
 from metrics.display import metric_table, with_alignment
 from metrics.explain_rollup import rollup_sentence
+from metrics.frames import among
 from metrics.rating import COUNT_COLUMNS
 from metrics.views.board import STATUS_RANK
 from metrics.views.within import (
@@ -104,7 +105,7 @@ def priority_view(
         return None
     mine = rows[rows["serves"] == code]
     own = mine[(mine["tier"] == Tier.CORPORATE_PLAN.value) & (mine["via"] == "priority")]
-    below = mine[~mine["code"].isin(own["code"])].drop_duplicates("code")
+    below = mine[~among(mine["code"], own["code"])].drop_duplicates("code")
     status, counts, why = _rollup_one(mine, rules)
     delivering = where.delivers.loc[where.delivers["priority_code"] == code, "initiative_code"]
     initiatives = rollup_table(

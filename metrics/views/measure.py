@@ -14,6 +14,7 @@ from metrics import periods, rating, spc
 from metrics.alignment import UNALIGNED, Structure
 from metrics.config import RatingRules
 from metrics.display import period_table
+from metrics.frames import among
 from metrics.plain_words import audit_table
 from metrics.views.levels import Crumb
 from metrics.vocab import Tier
@@ -212,7 +213,7 @@ def _hide_alignment(rows: pd.DataFrame, visible: set[str]) -> pd.DataFrame:
     field = out["field_name"].fillna("")
     for column in ("old_value", "new_value"):
         value = out[column]
-        hidden = (field == "aligned_to") & value.notna() & ~value.astype(str).isin(visible)
+        hidden = (field == "aligned_to") & value.notna() & ~among(value.astype(str), visible)
         out[column] = value.astype(object).where(~hidden, None)
     created = (field == "") & out["new_value"].map(lambda v: isinstance(v, str))
     if created.any():  # a template's "create" row: one a measure, parsed only where present

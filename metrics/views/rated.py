@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from metrics import periods, pipeline, queries, store
 from metrics.config import Settings
 from metrics.config import settings as configured
+from metrics.frames import among
 from metrics.views import kept
 
 # How far back a status reads history: enough for an XmR chart of monthly values.
@@ -163,7 +164,7 @@ def rags_before(
     if measures is None:
         measures = queries.metric_frame(engine, clearance=clearance, codes=list(status["code"]))
     else:
-        measures = measures[measures["code"].isin(status["code"])]
+        measures = measures[among(measures["code"], status["code"])]
     dues = [
         pipeline.due_periods(
             measures, periods.month_for(month, fy_start), fy_start, settings.deadline

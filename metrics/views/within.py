@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from metrics.alignment import UNALIGNED, UNALIGNED_LABEL, Structure
+from metrics.frames import among
 from metrics.vocab import Tier
 
 # The query parameters of a part of a level, in the order a link writes them.
@@ -47,7 +48,8 @@ def initiative_members(rows: pd.DataFrame, code: str) -> pd.DataFrame:
     initiative or aligned to one of its measures."""
     me2e = rows["tier"] == Tier.ME2E.value
     own = rows[me2e & (rows["initiative_code"] == code)]
-    below = rows[~me2e & ((rows["initiative_code"] == code) | rows["aligned_to"].isin(own["code"]))]
+    under = (rows["initiative_code"] == code) | among(rows["aligned_to"], own["code"])
+    below = rows[~me2e & under]
     return pd.concat([own, below])
 
 
@@ -59,7 +61,7 @@ def narrow(rows: pd.DataFrame, within: Within) -> pd.DataFrame:
     if within.tier:
         keep &= rows["tier"] == within.tier
     if within.aligned_to:
-        keep &= rows["code"].isin(initiative_members(rows, within.aligned_to)["code"])
+        keep &= among(rows["code"], initiative_members(rows, within.aligned_to)["code"])
     return rows[keep]
 
 

@@ -1,0 +1,34 @@
+"""`frames.among` answers as `Series.isin` does, for every kind of column the domain asks it of."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics.frames import among
+
+
+@pytest.mark.parametrize(
+    ("values", "wanted", "expected"),
+    [
+        (["CP01", "HOU02", None], {"CP01"}, [True, False, False]),  # a set, as pages pass one
+        (["CP01", "HOU02", None], ["HOU02", "X"], [False, True, False]),
+        (["CP01", None], [None], [False, False]),  # a missing value is never among them
+        (["CP01", "cp01"], ["CP01"], [True, False]),  # codes are compared exactly
+        (["CP01"], [], [False]),
+        ([], ["CP01"], []),
+        ([1, 2, 3], pd.Series([3, 1]), [True, False, True]),  # ids as well as codes
+    ],
+)
+def test_among_is_isin(values: list, wanted: object, expected: list[bool]) -> None:
+    series = pd.Series(values, index=np.arange(len(values)) * 10, dtype=None if values else str)
+    got = among(series, wanted)  # type: ignore[arg-type]
+    assert got.tolist() == expected
+    assert got.index.equals(series.index)  # rows keep their labels, for a mask
+
+
+def test_among_agrees_with_isin_over_many_codes() -> None:
+    codes = pd.Series([f"M{i:05d}" for i in range(5_000)] + [None] * 3, dtype="str")
+    wanted = pd.Series([f"M{i:05d}" for i in range(0, 10_000, 3)], dtype="str")
+    assert among(codes, wanted).tolist() == codes.isin(wanted).tolist()
