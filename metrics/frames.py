@@ -16,5 +16,5 @@ def among(values: pd.Series, wanted: Iterable[object]) -> pd.Series:
     """
     if not isinstance(wanted, pd.Series | pd.Index | np.ndarray | list):
         wanted = list(wanted)
-    plain = pd.Series(values.to_numpy(dtype=object), index=values.index)
+    plain = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object)
     return plain.isin(np.asarray(wanted, dtype=object)) & values.notna()

@@ -32,3 +32,15 @@ def test_among_agrees_with_isin_over_many_codes() -> None:
     codes = pd.Series([f"M{i:05d}" for i in range(5_000)] + [None] * 3, dtype="str")
     wanted = pd.Series([f"M{i:05d}" for i in range(0, 10_000, 3)], dtype="str")
     assert among(codes, wanted).tolist() == codes.isin(wanted).tolist()
+
+
+def test_among_does_not_compare_as_arrow_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slow path (a scalar built per wanted value) is never taken, whatever pandas infers."""
+    from pandas.core.arrays import string_arrow
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("compared as Arrow strings")
+
+    monkeypatch.setattr(string_arrow.ArrowStringArray, "isin", refuse)
+    codes = pd.Series(["CP01", "HOU02", None], dtype="str")
+    assert among(codes, pd.Series(["HOU02"], dtype="str")).tolist() == [False, True, False]
