@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from metrics import (
         backup,
         demo,
+        periods,
         pipeline,
         quality,
         queries,
@@ -43,6 +44,7 @@ else:  # imported when a command runs, not for `--help` (docs/performance.md)
     remind, snapshots, store, views, workbook = (
         Later(f"metrics.{name}") for name in ("remind", "snapshots", "store", "views", "workbook")
     )
+    periods = Later("metrics.periods")
     inert_text = Later("metrics.inert")
     entry_queries = Later("metrics.queries.entry")
 
@@ -134,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--include-sensitive", action="store_true")
     status.add_argument("--today", type=date.fromisoformat, help="judge Overdue as of this day")
     status.set_defaults(run=_status)
+    rate = commands.add_parser(
+        "rate",
+        help="rate and keep the months the dashboard opens on (after an upgrade or new rules)",
+    )
+    rate.set_defaults(run=lambda _args: _rate_ahead(_initialised(), said_if_none=True))
     cli_committee.add_commands(commands, initialised=_initialised)
 
     quality = commands.add_parser("quality", help="the chase list: values missing or overdue")
@@ -175,6 +182,7 @@ def _init(args: argparse.Namespace) -> int:
     if args.demo:
         demo.load_demo(engine)
         print("Demo council loaded.")
+        _rate_ahead(engine)
     return 0
 
 
@@ -200,6 +208,18 @@ def _import(args: argparse.Namespace) -> int:
     print(f"Imported {args.file}: {result}")
     for line in result.markings_lowered:
         print(f"  marking lowered: {line}")
+    _rate_ahead(engine)
+    return 0
+
+
+def _rate_ahead(engine: Engine, *, said_if_none: bool = False) -> int:
+    """Rate the months the dashboard opens on now, not while its first reader waits."""
+    rated = views.rate_ahead(engine, today=date.today(), settings=settings())
+    for month, approved_only in rated:
+        basis = "approved values (the committee's view)" if approved_only else "submitted values"
+        print(f"Rated {periods.spoken(month)} from {basis}, ready for the dashboard.")
+    if said_if_none and not rated:
+        print("No values have been submitted yet, so there is nothing to rate.")
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 from test_entry_pages import APP, DIRECTOR, DOMAIN, MANAGER, OFFICER, council, shown
@@ -180,10 +180,15 @@ def test_a_workbook_upload_is_previewed_then_imported(council: Engine, tmp_path)
     assert not at.exception, at.exception
     assert "If imported now" in shown(at), shown(at)
     assert metric(council, "NEW01") is None  # the preview wrote nothing
+    with council.begin() as connection:  # nothing rated yet (as after a change of the rules)
+        connection.execute(text("DELETE FROM kept_rating"))
     button(at, "Import this workbook").click().run()
     assert not at.exception, at.exception
     assert "Imported new.xlsx: 1 metrics created" in shown(at), shown(at)
     assert metric(council, "NEW01") is not None
+    with council.connect() as connection:  # the dashboard's month was rated ahead of its reader
+        kept = connection.execute(text("SELECT count(*) FROM kept_rating WHERE whole")).scalar()
+    assert kept
 
 
 def test_a_team_is_renamed_through_the_page(council: Engine) -> None:

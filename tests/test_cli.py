@@ -12,7 +12,7 @@ import pytest
 from conftest import copy_demo
 from entry_council import MANAGER, OFFICER, TODAY, build
 from openpyxl import load_workbook
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlmodel import Session
 
 from metrics import approval, cli, config, demo, entry, pipeline, views, workbook
@@ -175,6 +175,57 @@ def test_workbook_round_trip_through_the_command_line(
     code, out, _ = run(capsys, "import", str(exported))
     assert code == 0, out
     assert count(demo_database, Metric) == 120
+
+
+def test_an_import_rates_the_month_the_dashboard_opens_on_before_anyone_asks(
+    demo_database: Engine,
+    make_engine: Callable[[], Engine],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exported = workbook.export_workbook(
+        demo_database, tmp_path / "council.xlsx", clearance="OFFICIAL-SENSITIVE"
+    )
+    database = make_engine()  # the command line now opens an empty database
+    monkeypatch.setenv("SCORECARD_DATABASE_URL", database.url.render_as_string(hide_password=False))
+    config.settings.cache_clear()
+    code, out, err = run(capsys, "import", str(exported))
+    assert code == 0, err
+    assert "Rated March 2017 from submitted values, ready for the dashboard." in out
+    assert "from approved values (the committee's view)" in out
+    with database.connect() as connection:
+        kept = connection.execute(
+            text("SELECT period, approved_only, count(*) FROM kept_rating"
+                 " WHERE whole GROUP BY period, approved_only")
+        ).all()  # fmt: skip
+    due = len(views.status(database, period="2017-03", clearance="OFFICIAL-SENSITIVE"))
+    # every measure due in March 2017, of whatever frequency ("2016-17 Q4", "2016-17"), is kept
+    assert sum(n for _, approved_only, n in kept if not approved_only) == due == 120
+
+
+def test_rate_keeps_the_dashboards_months_again_after_they_were_forgotten(
+    demo_database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with demo_database.begin() as connection:  # as after an upgrade or a change of the rules
+        connection.execute(text("DELETE FROM kept_rating"))
+    code, out, err = run(capsys, "rate")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "Rated March 2017 from submitted values, ready for the dashboard.",
+        "Rated February 2017 from approved values (the committee's view), ready for the dashboard.",
+    ]
+    with demo_database.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM kept_rating")).scalar()
+
+
+def test_rate_on_a_council_with_no_values_says_so(
+    database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["init"]) == 0
+    code, out, _ = run(capsys, "rate")
+    assert code == 0
+    assert out.splitlines()[-1] == "No values have been submitted yet, so there is nothing to rate."
 
 
 def test_import_of_a_bad_file_exits_1_and_names_the_problem(

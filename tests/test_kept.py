@@ -244,3 +244,31 @@ def test_reading_a_kept_month_does_not_move_the_data_version(demo: Engine) -> No
 def test_the_rating_code_named_in_the_rules_key_exists() -> None:
     """A new release re-rates: the key digests every file a rating comes from."""
     assert all((kept.PACKAGE / name).is_file() for name in kept.RATING_CODE)
+
+
+@pytest.mark.parametrize("clearance", ["OFFICIAL", SEES_ALL])
+def test_rating_ahead_leaves_the_first_reader_of_the_dashboard_nothing_to_rate(
+    demo: Engine, clearance: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with demo.begin() as connection:
+        connection.execute(text("DELETE FROM kept_rating"))
+    done = views.rate_ahead(demo, today=TODAY, settings=settings())
+    officers = views.latest_reported_month(demo, clearance=SEES_ALL)
+    committee = views.latest_reported_month(demo, clearance=SEES_ALL, approved_only=True)
+    assert done == [(officers, False), (committee, True)]
+    rated_now: list[int] = []
+    real_rate = rated.pipeline.rate
+
+    def counting(due: pd.DataFrame, *args, **kwargs):  # type: ignore[no-untyped-def]
+        rated_now.append(len(due))
+        return real_rate(due, *args, **kwargs)
+
+    monkeypatch.setattr(rated.pipeline, "rate", counting)
+    for month, approved_only in done:
+        board = views.dashboard(demo, period=month, clearance=clearance, today=TODAY,
+                                settings=settings(), approved_only=approved_only)  # fmt: skip
+        assert len(board.exceptions) > 0 and board.compared_with, (month, approved_only)
+    assert sum(rated_now) == 0  # every row, this month's and the earlier months', was kept
+    monkeypatch.undo()
+    fresh = afresh(demo, officers, today=TODAY)  # and what was kept is what rating gives
+    pd.testing.assert_frame_equal(status(demo, officers), fresh)

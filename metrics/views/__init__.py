@@ -46,6 +46,7 @@ from metrics.views.rated import (
 )
 from metrics.views.within import LEVEL_COLUMN, Within
 from metrics.views.within import from_params as within_params
+from metrics.vocab import Marking
 
 __all__ = [
     "OWN_MEASURES",
@@ -70,6 +71,7 @@ __all__ = [
     "period_options",
     "public_view",
     "rag_in",
+    "rate_ahead",
     "read_month",
     "read_scope",
     "status",
@@ -301,6 +303,33 @@ def metric(
         rules=settings.rating,
         fy_start=settings.financial_year_start_month,
     )
+
+
+def rate_ahead(engine: Engine, *, today: date, settings: Settings) -> list[tuple[str, bool]]:
+    """Rate and keep (`views.kept`) what the dashboard opens on, for officers (submitted values)
+    and for the committee (approved ones): the latest reported month and the months it is
+    compared with; so the first reader after an import reads kept ratings. The (month,
+    approved only) pairs rated."""
+    # A measure's rating is the same whoever reads it: rating every measure keeps each one for
+    # every clearance.
+    everything = Marking.OFFICIAL_SENSITIVE.value
+    fy_start = settings.financial_year_start_month
+    rated = []
+    for approved_only in (False, True):
+        month = latest_reported_month(
+            engine, fy_start, clearance=everything, approved_only=approved_only
+        )
+        if month is not None:
+            dashboard(
+                engine,
+                period=month,
+                clearance=everything,
+                today=today,
+                settings=settings,
+                approved_only=approved_only,
+            )
+            rated.append((month, approved_only))
+    return rated
 
 
 def audit(

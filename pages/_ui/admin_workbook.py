@@ -7,14 +7,16 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import asdict
+from datetime import date
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from metrics import admin
+from metrics import admin, views
 from metrics.access import AccessDenied, CurrentUser
+from metrics.config import settings
 from metrics.workbook import WorkbookError, export_workbook, write_template
 from metrics.workbook.writer import ImportResult
 from pages._ui.admin import act, problem_text
@@ -100,4 +102,6 @@ def _import(user: CurrentUser, data: bytes, name: str) -> str:
     finally:
         path.unlink(missing_ok=True)
         path.parent.rmdir()
+    # the months the dashboard opens on are rated now, not while its first reader waits
+    views.rate_ahead(engine(), today=date.today(), settings=settings())
     return f"Imported {plain(name)}: {plain(str(result))}."
