@@ -101,9 +101,13 @@ def uses_the_index(engine: Engine, statement: str, parameters: object) -> None:
         assert "Index" in text_plan and "ix_period_value" in text_plan, text_plan
 
 
-def test_the_months_reported_are_read_a_seek_a_measure(engine: Engine) -> None:
+def test_the_months_reported_are_read_from_either_end_of_the_period_end_index(
+    engine: Engine,
+) -> None:
     """The first and last months anything was reported (every page's month picker and its
-    default), counting every value, the submitted or the approved ones."""
+    default), counting every value, the submitted or the approved ones: the period-end index
+    walked in order from each end (with LIMIT 1 the walk stops at the first value that counts),
+    never the values read whole or sorted."""
     county(engine)
     last = date(2006 + YEARS, 3, 31)
     for counted in ({}, {"submitted_only": True}, {"approved_only": True}):
@@ -111,7 +115,27 @@ def test_the_months_reported_are_read_a_seek_a_measure(engine: Engine) -> None:
             engine, lambda c=counted: queries.reported_span(engine, clearance="OFFICIAL", **c)
         )
         assert span == (date(2007, 4, 30), last) and len(seen) == 1
-        uses_the_index(engine, *seen[0])
+        text_plan = plan(engine, *seen[0])
+        walks = [  # the steps that read the values table (SQLite, then PostgreSQL)
+            line
+            for line in text_plan.splitlines()
+            if line.strip().startswith(("SCAN period_value", "SEARCH period_value"))
+            or " on period_value" in line
+        ]
+        assert len(walks) == 2, text_plan  # one walk from each end
+        for line in walks:
+            assert "ix_period_value_period_end" in line, text_plan
+        assert "TEMP B-TREE" not in text_plan and "Sort" not in text_plan, text_plan
+
+
+def test_a_clearance_that_sees_no_measure_reads_no_value(engine: Engine) -> None:
+    county(engine)  # every measure OFFICIAL: the public sees none of them
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE metric SET marking = 'OFFICIAL'"))
+    seen, span = reading_values(
+        engine, lambda: queries.reported_span(engine, clearance="NOT PROTECTIVELY MARKED")
+    )
+    assert span == (None, None) and seen == []
 
 
 def test_the_status_query_reads_values_through_their_index(engine: Engine) -> None:
