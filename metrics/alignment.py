@@ -161,16 +161,17 @@ def placed(status: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _levels(rows: pd.DataFrame) -> pd.DataFrame:
-    """One membership row per metric and node above it (itself included): node, parent,
-    kind and code of the node, with the metric's status columns."""
+def _levels(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
+    """One membership row per metric and node above it (itself included, unless not `whole`:
+    then only the priority and the initiative or service): node, parent, kind and code of the
+    node, with the metric's status columns."""
     unused = pd.Series("", index=rows.index)
     levels = [
         ("node_priority", unused, "priority", rows["serves"]),
         ("node_second", rows["node_priority"], "initiative", rows["initiative_code"]),
         ("node_third", rows["node_second"], "team", rows["team_code"]),
         ("node_id", rows["node_parent"], "metric", rows["code"]),
-    ]
+    ][: None if whole else 2]
     frames = []
     for column, parent, kind, code in levels:
         frame = rows.assign(node=rows[column], parent=parent, kind=kind, node_code=code)
@@ -184,15 +185,18 @@ def _levels(rows: pd.DataFrame) -> pd.DataFrame:
     return membership[membership["node"] != ""]
 
 
-def tree(rows: pd.DataFrame, where: Structure, *, rules: RatingRules) -> pd.DataFrame:
+def tree(
+    rows: pd.DataFrame, where: Structure, *, rules: RatingRules, whole: bool = True
+) -> pd.DataFrame:
     """Tree nodes from `placed()` rows: id, parent, kind, code, label, title, value, the
     status counts, the rolled-up status (a metric's own status for a leaf) and a one-line
-    summary of the counts."""
+    summary of the counts. Not `whole`: the priorities and the initiatives and services under
+    them only (what `overview` shows), without the teams and measures (20,000 leaves at XL)."""
     if rows.empty:
         return pd.DataFrame(
             columns=["id", "parent", "kind", "code", "label", "title", "value", "status", "summary"]
         )
-    membership = _levels(rows)
+    membership = _levels(rows, whole=whole)
     nodes = rating.rollup(membership, "node", rules=rules).rename(columns={"node": "id"})
     meta = membership.drop_duplicates("node").set_index("node")
     nodes["parent"] = nodes["id"].map(meta["parent"])

@@ -565,8 +565,18 @@ def test_the_status_command_and_the_dashboard_agree_on_every_measure_in_every_mo
         assert printed["explanation"].tolist() == shown["explanation"].tolist(), month
         assert printed["risk_level"].tolist() == shown["risk_level"].tolist(), month
         assert printed["risk_score"].astype(int).tolist() == shown["risk_score"].tolist()
-        leaves = board.nodes[board.nodes["kind"] == "metric"].drop_duplicates("code")
+        reading = views.read_month(
+            engine,
+            period=month,
+            clearance=Marking.OFFICIAL_SENSITIVE.value,
+            today=date.fromisoformat(today),
+            settings=settings(),
+        )
+        nodes = alignment.tree(reading.rows, reading.scope.structure, rules=settings().rating)
+        leaves = nodes[nodes["kind"] == "metric"].drop_duplicates("code")
         assert (leaves["status"] == leaves["code"].map(printed["rag"])).all(), month
+        overview = nodes[nodes["kind"].isin(alignment.OVERVIEW_KINDS)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(board.nodes, overview)  # the dashboard's part of the tree
     finally:
         engine.dispose()
         settings.cache_clear()

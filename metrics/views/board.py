@@ -95,7 +95,7 @@ class DashboardView:
     rated: pd.DataFrame  # every measure due: code, rag, rag_before, risk, explanation
     headline: pd.DataFrame  # tier × status counts
     change: pd.DataFrame  # tier × status: change since each measure's previous period
-    nodes: pd.DataFrame  # the line-of-sight tree
+    nodes: pd.DataFrame  # the line-of-sight tree down to initiatives and services (`overview`)
     priorities: pd.DataFrame  # one row per priority, rolled up
     exceptions: pd.DataFrame
     changes: pd.DataFrame
@@ -114,7 +114,7 @@ def assemble(
     """Assemble the dashboard from this month's status, the statuses of the earlier months that
     hold each measure's previous period (keyed by month), and this month's `placed()` rows."""
     current = with_previous(status, list(earlier.values()))
-    nodes = alignment.tree(rows, where, rules=rules)
+    nodes = alignment.tree(rows, where, rules=rules, whole=False)  # the overview's nodes
     top = nodes[nodes["kind"] == "priority"] if len(nodes) else nodes
     priorities = pd.DataFrame(
         {
