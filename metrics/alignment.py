@@ -9,6 +9,7 @@ filtered by clearance: a code the reader may not see is never aligned to and nev
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -53,15 +54,11 @@ class Structure:
 
     def name(self, kind: str, code: str) -> str | None:
         """The name of a priority, initiative, service or team; None for an unknown code."""
-        table = self.table(kind)
-        found = table.loc[table["code"] == code, "name"]
-        return None if found.empty else str(found.iloc[0])
+        return self._names[kind][0].get(code)
 
     def options(self, kind: str) -> dict[str, str]:
-        """Code → name of every item of a kind, in display order."""
-        table = self.table(kind)
-        names = self.team_labels() if kind == "team" else table["name"]
-        return dict(zip(table["code"], names, strict=True))
+        """Code → name of every item of a kind, in display order (a team as 'Service: Team')."""
+        return dict(self._names[kind][1])
 
     def team_labels(self) -> pd.Series:
         """Every team as 'Service: Team', in the teams' order (one join, not a scan per team)."""
@@ -70,7 +67,19 @@ class Structure:
 
     def team_label(self, code: str) -> str:
         """'Housing: Options': a team's name is only unique within its service."""
-        return self.options("team").get(code, code)
+        return self._names["team"][1].get(code, code)
+
+    @cached_property
+    def _names(self) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
+        # Built once: a page names hundreds of levels, and a scan of a table each took a
+        # millisecond (two seconds of a priority page at XL).
+        found = {}
+        for kind in ("priority", "initiative", "service", "team"):
+            table = self.table(kind)
+            names = dict(zip(table["code"], table["name"].astype(str), strict=True))
+            shown = self.team_labels() if kind == "team" else table["name"]
+            found[kind] = names, dict(zip(table["code"], shown, strict=True))
+        return found
 
 
 def mask_alignment(frame: pd.DataFrame, visible: pd.Series | None = None) -> pd.DataFrame:

@@ -132,3 +132,38 @@ def test_every_row_of_the_overview_opens_its_page() -> None:
 
 def test_an_empty_tree_gives_an_empty_overview() -> None:
     assert alignment.overview(nodes().iloc[0:0]).empty
+
+
+STRUCTURE = alignment.Structure(
+    priorities=pd.DataFrame({"code": ["homes"], "name": ["Homes"], "sort_order": [1]}),
+    initiatives=pd.DataFrame({"code": ["income"], "name": ["Income generation"]}),
+    delivers=pd.DataFrame({"initiative_code": ["income"], "priority_code": ["homes"]}),
+    services=pd.DataFrame({"code": ["housing", "waste"], "name": ["Housing", "Waste"]}),
+    teams=pd.DataFrame(
+        {"code": ["housing/options", "waste/options"], "name": ["Options", "Options"],
+         "service_code": ["housing", "waste"]}
+    ),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "name", "option"),
+    [
+        ("priority", "homes", "Homes", "Homes"),
+        ("initiative", "income", "Income generation", "Income generation"),
+        ("service", "waste", "Waste", "Waste"),
+        # a team's name is only unique within its service, so it is offered with the service's
+        ("team", "housing/options", "Options", "Housing: Options"),
+        ("team", "waste/options", "Options", "Waste: Options"),
+        ("team", "nowhere", None, None),  # an unknown code has no name
+    ],
+)
+def test_each_level_is_named_and_offered(
+    kind: str, code: str, name: str | None, option: str | None
+) -> None:
+    assert STRUCTURE.name(kind, code) == name
+    assert STRUCTURE.options(kind).get(code) == option
+    if kind == "team":
+        assert STRUCTURE.team_label(code) == (option or code)
+    STRUCTURE.options(kind).clear()  # what a caller does with its copy changes nothing held
+    assert STRUCTURE.name(kind, code) == name

@@ -136,9 +136,8 @@ def opening(
     else:
         kind, parts = str(table["kind"].iloc[0]), [within] * len(table)
     totals = measures_of(kind, rows).reindex(table["code"]).fillna(0).astype(int).to_numpy()
-    names = [where.name(kind, c) or c for c in table["code"]]
-    if kind == "team":
-        names = [where.team_label(c) for c in table["code"]]
+    named = where.options(kind)  # a team as 'Service: Team'
+    names = [named.get(c) or c for c in table["code"]]
     table["Counts"] = [
         counts_note(n, s, t, p, where)
         for n, s, t, p in zip(names, shown, totals, parts, strict=True)
