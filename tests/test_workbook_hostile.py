@@ -1636,7 +1636,9 @@ def run_apart(path: Path, url: str, seconds: float) -> Run:
     The child is forked from a server that has already imported the app, so it starts at once.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["metrics.cli", "hostile_workbooks"])
+    # metrics.views too: an import ends by rating the dashboard's months (`views.rate_ahead`),
+    # and loading the rating's modules is not the import's work
+    context.set_forkserver_preload(["metrics.cli", "metrics.views", "hostile_workbooks"])
     folder = path.parent / "child"
     folder.mkdir(exist_ok=True)
     for name in ("stdout", "stderr", "report.json"):
