@@ -551,13 +551,10 @@ def test_the_status_command_and_the_dashboard_agree_on_every_measure_in_every_mo
         printed = pd.read_csv(
             io.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False
         ).set_index("code")
-        board = views.dashboard(
-            engine,
-            period=month,
-            clearance=Marking.OFFICIAL_SENSITIVE.value,
-            today=date.fromisoformat(today),
-            settings=settings(),
-        )
+        seen = {"period": month, "clearance": Marking.OFFICIAL_SENSITIVE.value,
+                "today": date.fromisoformat(today), "settings": settings()}  # fmt: skip
+        reading = views.read_month(engine, **seen)  # one read serves the board and the tree
+        board = views.dashboard(engine, **seen, reading=reading)
         shown = board.rated.set_index("code")
         assert sorted(printed.index) == sorted(shown.index), month
         shown = shown.loc[printed.index]
@@ -565,13 +562,6 @@ def test_the_status_command_and_the_dashboard_agree_on_every_measure_in_every_mo
         assert printed["explanation"].tolist() == shown["explanation"].tolist(), month
         assert printed["risk_level"].tolist() == shown["risk_level"].tolist(), month
         assert printed["risk_score"].astype(int).tolist() == shown["risk_score"].tolist()
-        reading = views.read_month(
-            engine,
-            period=month,
-            clearance=Marking.OFFICIAL_SENSITIVE.value,
-            today=date.fromisoformat(today),
-            settings=settings(),
-        )
         nodes = alignment.tree(reading.rows, reading.scope.structure, rules=settings().rating)
         leaves = nodes[nodes["kind"] == "metric"].drop_duplicates("code")
         assert (leaves["status"] == leaves["code"].map(printed["rag"])).all(), month
