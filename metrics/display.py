@@ -136,13 +136,20 @@ def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
     return display_table(ordered)
 
 
-def exceptions(status: pd.DataFrame) -> pd.DataFrame:
+def is_exception(status: pd.DataFrame) -> pd.Series:
+    """An exception is a measure rated Red or Amber."""
+    return status["rag"].isin([Status.RED.value, Status.AMBER.value])
+
+
+def exceptions(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     """Red and Amber measures ordered by risk score (highest first), with travel against the
-    previous period and last year, the XmR readings, the reason and the latest commentary."""
-    chosen = status[status["rag"].isin([Status.RED.value, Status.AMBER.value])]
+    previous period and last year, the XmR readings, the reason and the latest commentary;
+    the first `limit` of them if given."""
+    chosen = status[is_exception(status)]
     if chosen.empty:
         return display_table(chosen, extra=["Last year", "Action"])
     chosen = chosen.sort_values(["risk_score", "rag", "code"], ascending=[False, False, True])
+    chosen = chosen.head(limit) if limit is not None else chosen
     table = display_table(chosen)
     table["Last year"] = chosen["dot_last_year"].map(direction_label).to_numpy()
     table["Action"] = chosen["corrective_action"].fillna("").to_numpy()

@@ -29,6 +29,7 @@ st.subheader("Exceptions: Red and Amber, highest risk first")
 ui.metric_table(
     board.exceptions, key="exceptions", empty=f"No measure is Red or Amber in {spoken(period)}."
 )
+ui.listed_of(len(board.exceptions), board.exceptions_total, "Red and Amber measures")
 
 st.subheader("Priorities")
 ui.level_table(board.priorities, key="priorities", empty="No priorities are set up yet.")
@@ -38,3 +39,4 @@ ui.alignment_overview(board.nodes)
 
 st.subheader("Changed status since the previous period")
 ui.metric_table(board.changes, key="changes", empty="No measure changed status.")
+ui.listed_of(len(board.changes), board.changes_total, "measures that changed status")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from conftest import sampled
 from sqlalchemy import Engine, event, select
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from metrics.explain import format_value
 from metrics.models import Metric, PeriodValue, Priority, Service, User
 from metrics.periods import spoken
 from metrics.rating import COUNT_COLUMNS
+from metrics.views import board
 from metrics.vocab import Marking, Role, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +218,32 @@ def test_exceptions_are_red_and_amber_by_risk_with_travel_and_forecast(
     assert (shown["Variation"] == expected["spc_variation"].reindex(shown.index)).all()
     assert (shown["Assurance"] == expected["spc_assurance"].reindex(shown.index)).all()
     assert shown["Signal or noise"].str.len().gt(0).all()  # every reading has its sentence
+
+
+def test_a_long_list_shows_its_highest_risk_rows_counts_the_rest_and_links_to_them_all(
+    demo_db: str, demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(board, "LISTED", 5)  # the demo's month has fewer than 200 exceptions
+    at = run(period="2017-03")
+    status = views.status(demo_engine, period="2017-03", clearance=CLEARED)
+    red_amber = status[status["rag"].isin(["Red", "Amber"])]
+    worst = red_amber.sort_values(["risk_score", "rag", "code"], ascending=[False, False, True])
+    assert at.dataframe(key="exceptions").value["code"].tolist() == worst["code"][:5].tolist()
+    changes = at.dataframe(key="changes").value
+    assert len(changes) == 5 and changes["Change"].iloc[0] == "▼ Worse"
+    captions = [unescape(c.value) for c in at.caption]
+    assert f"The first 5 of {len(red_amber)} Red and Amber measures." in captions
+    assert any(
+        re.fullmatch(r"The first 5 of \d+ measures that changed status\.", c) for c in captions
+    )
+    links = [(p.proto.label, p.proto.query_string) for p in at.get("page_link")]
+    assert links.count(("Every measure due, highest risk first", "period=2017-03")) == 2
+
+    monkeypatch.setattr(board, "LISTED", 200)  # as many as there are: no note, no link
+    st.cache_data.clear()
+    at = run(period="2017-03")
+    assert len(at.dataframe(key="exceptions").value) == len(red_amber)
+    assert not [c for c in at.caption if c.value.startswith("The first ")]
 
 
 @pytest.mark.slow  # an exhaustive sweep of the demo: `make faults`

@@ -124,6 +124,10 @@ def test_changes_read_worse_and_better_by_status_rank() -> None:
     assert table["code"].tolist() == ["A", "C", "B"]  # worse first, unchanged D left out
     assert table["Change"].tolist() == ["▼ Worse", "► Changed", "▲ Better"]
     assert table["Now"].tolist() == ["✖ Red", "◆ Amber", "● Green"]
+    assert board.changes(status, limit=2)["code"].tolist() == ["A", "C"]  # the first, in order
+    assert board.changed(status).tolist() == [True, True, True, False]
+    overdue = status.assign(rag=["Overdue"] * 4, rag_before=["Missing", "Overdue", "Red", None])
+    assert board.changed(overdue).tolist() == [False, False, True, False]  # Overdue is Missing
 
 
 # --- On the demo council ----------------------------------------------------------------------
@@ -592,6 +596,10 @@ def test_a_shared_reading_gives_the_same_views_as_reading_afresh(demo_engine: En
     pd.testing.assert_frame_equal(fresh.metrics, shared.metrics)
     board_view = views.dashboard(demo_engine, **_view_args("2016-11"), reading=reading)
     assert board_view.headline.to_numpy().sum() == len(reading.status)
+    rated = board_view.rated  # every measure counted: the totals count them, the lists show them
+    assert board_view.exceptions_total == rated["rag"].isin(["Red", "Amber"]).sum()
+    assert board_view.exceptions_total == len(board_view.exceptions)  # under 200: all listed
+    assert board_view.changes_total == len(board_view.changes) > 0
 
 
 def test_the_index_lists_every_level_of_a_kind_rolled_up_as_its_page(demo_engine: Engine) -> None:

@@ -12,13 +12,18 @@ from metrics import alignment, periods
 from metrics.alignment import Structure
 from metrics.charts import status_label
 from metrics.config import RatingRules
-from metrics.display import display_table, exceptions
+from metrics.display import display_table, exceptions, is_exception
 from metrics.explain_rollup import rollup_sentence
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Status, Tier
 
 # What the dashboard keeps of each measure it counted (enough to check it against the CLI).
 RATED_COLUMNS = ["code", "tier", "rag", "rag_before", "risk_score", "risk_level", "explanation"]
+# The exceptions and changes of status the dashboard lists, highest risk first: a screen's
+# reading for the Management Team; the measures page lists every one. At XL (20,000 measures)
+# a month has some 10,000 exceptions, and building, caching and sending them all took a second.
+LISTED = 200
+MISSING = {Status.OVERDUE.value: Status.MISSING.value}  # a change between these is none
 # Which way a change of status reads: a larger number is worse.
 STATUS_RANK = {Status.GREEN.value: 0, Status.AMBER.value: 1, Status.RED.value: 2}
 
@@ -61,15 +66,24 @@ def headline_change(status: pd.DataFrame) -> pd.DataFrame:
     return change
 
 
-def changes(status: pd.DataFrame) -> pd.DataFrame:
-    """Metrics whose status differs from their previous period's, worst news first. Overdue
-    counts as Missing (so Overdue to Missing is no change), and Missing is worse than Green."""
+def changed(status: pd.DataFrame) -> pd.Series:
+    """A measure changed status when it differs from its previous period's (`rag_before`),
+    Overdue counting as Missing."""
+    if status.empty:
+        return pd.Series(dtype=bool, index=status.index)
+    before = status["rag_before"]
+    return before.notna() & (status["rag"].replace(MISSING) != before.replace(MISSING))
+
+
+def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
+    """Metrics whose status differs from their previous period's, worst news first (the first
+    `limit` if given). Overdue counts as Missing (so Overdue to Missing is no change), and
+    Missing is worse than Green."""
     columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
     if status.empty:
         return pd.DataFrame(columns=columns)
-    missing = {Status.OVERDUE.value: Status.MISSING.value}
-    rag_now, rag_was = status["rag"].replace(missing), status["rag_before"].replace(missing)
-    moved = status[status["rag_before"].notna() & (rag_now != rag_was)].copy()
+    rag_now, rag_was = status["rag"].replace(MISSING), status["rag_before"].replace(MISSING)
+    moved = status[changed(status)].copy()
     if moved.empty:
         return pd.DataFrame(columns=columns)
     after, before = rag_now[moved.index], rag_was[moved.index]
@@ -80,6 +94,7 @@ def changes(status: pd.DataFrame) -> pd.DataFrame:
     moved["change"] = np.select([worse, better], ["▼ Worse", "▲ Better"], "► Changed")
     moved["_order"] = moved["change"].map({"▼ Worse": 0, "► Changed": 1, "▲ Better": 2})
     moved = moved.sort_values(["_order", "risk_score", "code"], ascending=[True, False, True])
+    moved = moved.head(limit) if limit is not None else moved
     table = display_table(moved)
     table.insert(1, "Was", moved["rag_before"].map(status_label).to_numpy())
     table.insert(2, "Now", moved["rag"].map(status_label).to_numpy())
@@ -97,8 +112,10 @@ class DashboardView:
     change: pd.DataFrame  # tier × status: change since each measure's previous period
     nodes: pd.DataFrame  # the line-of-sight tree down to initiatives and services (`overview`)
     priorities: pd.DataFrame  # one row per priority, rolled up
-    exceptions: pd.DataFrame
-    changes: pd.DataFrame
+    exceptions: pd.DataFrame  # the first LISTED, highest risk first
+    changes: pd.DataFrame  # the first LISTED, worst news first
+    exceptions_total: int  # how many measures are Red or Amber
+    changes_total: int  # how many changed status
     compared_with: list[str]  # the months the previous statuses came from
 
 
@@ -134,7 +151,9 @@ def assemble(
         change=headline_change(current),
         nodes=nodes,
         priorities=priorities,
-        exceptions=exceptions(current),
-        changes=changes(current),
+        exceptions=exceptions(current, limit=LISTED),
+        changes=changes(current, limit=LISTED),
+        exceptions_total=int(is_exception(current).sum()) if len(current) else 0,
+        changes_total=int(changed(current).sum()),
         compared_with=sorted(earlier),
     )

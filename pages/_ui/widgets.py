@@ -235,6 +235,19 @@ def metric_table(table: pd.DataFrame, *, key: str, empty: str) -> None:
         open_page("metric", str(row["code"]))
 
 
+def listed_of(shown: int, total: int, what: str) -> None:
+    """Under a table the dashboard lists only the first rows of: how many of how many, and the
+    measures page, which lists every measure due, highest risk first."""
+    if total <= shown:
+        return
+    query = {"period": str(period())} if period() else {}
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption(f"The first {shown:,} of {total:,} {what}.")
+        st.page_link(
+            PAGE_FILES["metric"], label="Every measure due, highest risk first", query_params=query
+        )
+
+
 # Wide enough for a team's "Service: Team" and for "■ Data only" over its count column.
 LEVEL_COLUMNS = {
     "Name": st.column_config.TextColumn("Name", width=270),
