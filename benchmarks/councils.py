@@ -8,7 +8,8 @@ The mix follows the demo's: about 5 % Corporate Plan measures (each serving a pr
 ME2E measures (each under an initiative), the rest service standards run by teams, two thirds of
 them aligned to a measure above; 80 % monthly, 15 % quarterly, 5 % annual; higher, lower and band
 polarities; ratio, sum, mean and last aggregations; 5 % data only. Every value is approved, and
-the values wander around their targets, so every status occurs.
+the values wander around their targets, so every status occurs; most values off target carry
+commentary, as the entry rules ask, and one in twenty of the others.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ SHAPES = [  # polarity, unit, aggregation
     ("higher", "percent", "last"),
 ]
 DIRECTOR = "director@demo.melburyvale.gov.uk"
+REASONS = [
+    "Staff vacancies in the team; two posts filled from next month.",
+    "Seasonal demand over the winter, as in earlier years.",
+    "System migration delayed recording; figures will be restated.",
+    "New contract bedding in; the supplier has a recovery plan.",
+    "Higher than expected demand after the policy change.",
+]
 CHUNK = 20_000  # rows an INSERT carries: bounded memory, few round trips
 
 
@@ -180,6 +188,8 @@ def _values(rows: list[dict], ids: dict[str, int], rng: random.Random) -> Iterat
             level = max(target + 0.8 * (level - target) + rng.gauss(0, target * 0.06), 0.0)
             denominator = float(rng.randint(200, 400))
             ratio = row["aggregation"] == "ratio"
+            # Most values off target carry a reason, as the entry rules ask; a few others do.
+            said = rng.random() < (0.8 if _off_target(row["polarity"], level, target) else 0.05)
             yield {
                 "metric_id": ids[row["code"]],
                 "period": period.label,
@@ -190,12 +200,22 @@ def _values(rows: list[dict], ids: dict[str, int], rng: random.Random) -> Iterat
                 "denominator": denominator if ratio else None,
                 "target": None if row["data_only"] else target,
                 "target_upper": target * 1.1 if row["polarity"] == "band" else None,
+                "commentary": rng.choice(REASONS) if said else "",
                 "status": "approved",
                 "entered_by": "benchmark",
                 "entered_at": stamp,
                 "approved_by": "benchmark",
                 "approved_at": stamp,
             }
+
+
+def _off_target(polarity: str, level: float, target: float) -> bool:
+    """Worse than the target by more than 5 %, roughly what the rules rate Red or Amber."""
+    if polarity == "higher":
+        return level < target * 0.95
+    if polarity == "lower":
+        return level > target * 1.05
+    return not target * 0.95 <= level <= target * 1.1 * 1.05
 
 
 def _chunks(rows: Iterator[dict]) -> Iterator[list[dict]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -103,6 +103,14 @@ class PeriodValue(SQLModel, table=True):
         UniqueConstraint("metric_id", "period"),
         # The status query reads a window of period ends for the measures due (issue 12).
         Index("ix_period_value_metric_id_period_end", "metric_id", "period_end"),
+        # Each month's reading shows each measure's latest commentary (migration 0008).
+        Index(
+            "ix_period_value_commented",
+            "period_end",
+            "metric_id",
+            sqlite_where=text("commentary <> ''"),
+            postgresql_where=text("commentary <> ''"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     metric_id: int = Field(foreign_key="metric.id", index=True)

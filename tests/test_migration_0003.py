@@ -39,7 +39,7 @@ def test_a_0001_database_with_values_upgrades_keeping_every_row(engine_at_0001: 
             )
         )
     store.upgrade(engine_at_0001)
-    assert store.schema_revision(engine_at_0001) == "0007"
+    assert store.schema_revision(engine_at_0001) == "0008"
     with engine_at_0001.connect() as connection:
         metric = connection.execute(
             text("SELECT code, responsible_officer, responsible_email, version FROM metric")

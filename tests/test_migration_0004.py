@@ -37,7 +37,7 @@ def test_a_0003_council_upgrades_keeping_every_level_and_user(engine_at_0003: En
         for statement in statements:
             connection.execute(text(statement))
     store.upgrade(engine_at_0003)
-    assert store.schema_revision(engine_at_0003) == "0007"
+    assert store.schema_revision(engine_at_0003) == "0008"
     with engine_at_0003.connect() as connection:
         levels = {
             table: tuple(
@@ -67,4 +67,4 @@ def test_0004_downgrades_to_0003_and_up_again(engine_at_0003: Engine) -> None:
     command.downgrade(store.alembic_config(engine_at_0003), "0003")
     assert store.schema_revision(engine_at_0003) == "0003"
     store.upgrade(engine_at_0003)
-    assert store.schema_revision(engine_at_0003) == "0007"
+    assert store.schema_revision(engine_at_0003) == "0008"

@@ -49,7 +49,7 @@ def test_a_0004_council_with_values_upgrades_keeping_every_value(engine_at_0004:
             )  # fmt: skip
     assert INDEX not in indexes(engine_at_0004)
     store.upgrade(engine_at_0004)
-    assert store.schema_revision(engine_at_0004) == "0007"
+    assert store.schema_revision(engine_at_0004) == "0008"
     assert indexes(engine_at_0004)[INDEX] == ["metric_id", "period_end"]
     with engine_at_0004.connect() as connection:
         rows = connection.execute(

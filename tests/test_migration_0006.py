@@ -58,7 +58,7 @@ def test_a_snapshot_frozen_before_0006_still_verifies_after_it(
     snapshot_id = frozen_before_0006(engine, engine_at_0005)
     assert snapshots.verify(engine, snapshot_id).stored != HASH_BEFORE_0006
     store.upgrade(engine_at_0005)
-    assert store.schema_revision(engine_at_0005) == "0007"
+    assert store.schema_revision(engine_at_0005) == "0008"
     check = snapshots.verify(engine_at_0005, snapshot_id)
     assert check.ok and check.computed == HASH_BEFORE_0006
     rows = snapshots.show(engine_at_0005, snapshot_id, clearance="OFFICIAL-SENSITIVE").rows

@@ -73,7 +73,7 @@ def test_after_0007_a_change_forgets_the_measures_kept_ratings(
 ) -> None:
     with_a_value(engine_at_0006)
     store.upgrade(engine_at_0006)
-    assert store.schema_revision(engine_at_0006) == "0007"
+    assert store.schema_revision(engine_at_0006) == "0008"
     keep_a_rating(engine_at_0006)
     assert kept(engine_at_0006) == 1
     with engine_at_0006.begin() as connection:

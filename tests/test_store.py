@@ -26,7 +26,7 @@ def test_upgrade_is_at_head_and_safe_to_repeat(engine: Engine) -> None:
     head = store.schema_revision(engine)
     add_priority(engine)
     store.upgrade(engine)
-    assert store.schema_revision(engine) == head == "0007"
+    assert store.schema_revision(engine) == head == "0008"
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(Priority)).scalar_one() == 1
 

@@ -145,7 +145,7 @@ def read_month(
     rated = alignment.mask_alignment(rated, seen.catalogue["code"])
     if not rated.empty:
         until = max(rated["period_end"])
-        said = queries.commentary_rows(
+        said = queries.latest_commentary(
             engine,
             metric_ids=[int(i) for i in rated["metric_id"]],
             after=until - timedelta(days=366),

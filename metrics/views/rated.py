@@ -335,7 +335,7 @@ def period_options(engine: Engine, fy_start: int = 4, *, clearance: str) -> list
 
 def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataFrame:
     """Status rows with `latest_commentary`: this period's commentary, or else the most recent
-    one of the year before it (`said`: `queries.commentary_rows` of that year), prefixed with
+    one of the year before it (`said`: `queries.latest_commentary` of that year), prefixed with
     its period as the council says it ('November 2016: Snow on collection days')."""
     if status.empty:
         return status.assign(latest_commentary=pd.Series(dtype=object))
