@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Connection,
     Engine,
     Integer,
     and_,
@@ -123,9 +124,19 @@ def metric_frame(
     if codes is not None:
         query = query.where(col(Metric.code).in_(codes))
     with engine.connect() as connection:
-        frame = pd.read_sql(query, connection)
+        frame = driver_rows(connection, query)
     frame["tolerance"] = frame["tolerance"].astype(float)
+    for flag in ("tolerance_is_percent", "data_only"):  # SQLite's driver gives 0 and 1
+        frame[flag] = frame[flag].astype(bool)
     return frame
+
+
+def driver_rows(connection: Connection, query: Any) -> pd.DataFrame:
+    """The query's rows as a frame, straight from the database driver: SQLAlchemy's conversion,
+    row by row, was half the read of 20,000 measures at XL (docs/performance.md). The caller
+    converts what the driver leaves raw (SQLite's dates are text, its booleans 0 and 1)."""
+    result = connection.execute(query)
+    return pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
 
 
 def value_frame(
@@ -164,10 +175,7 @@ def value_frame(
     if approved_only:
         query = query.where(col(PeriodValue.status) == "approved")
     with engine.connect() as connection:
-        result = connection.execute(query)
-        # Rows straight from the driver: SQLAlchemy's conversion, row by row, was half of this
-        # read's time at L (docs/performance.md); the columns are converted whole below.
-        frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
+        frame = driver_rows(connection, query)  # the columns are converted whole below
     frame["period_end"] = pd.to_datetime(frame["period_end"], format="ISO8601").dt.date
     for column in ("actual", "numerator", "denominator", "target", "target_upper"):
         if column in frame:

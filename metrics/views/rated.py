@@ -165,10 +165,11 @@ def rags_before(
         measures = queries.metric_frame(engine, clearance=clearance, codes=list(status["code"]))
     else:
         measures = measures[among(measures["code"], status["code"])]
+    # Which period is due, and kept, needs only these of each template; the whole template is
+    # joined back for the few rated afresh (every column copied by each step took 0.1 s at XL).
+    slim = measures[["metric_id", "code", "tier", "frequency", "active_from", "active_to"]]
     dues = [
-        pipeline.due_periods(
-            measures, periods.month_for(month, fy_start), fy_start, settings.deadline
-        )
+        pipeline.due_periods(slim, periods.month_for(month, fy_start), fy_start, settings.deadline)
         for month in months
     ]
     due = pd.concat(dues, ignore_index=True).merge(wanted, on=["metric_id", "period"])
@@ -180,6 +181,7 @@ def rags_before(
     basis = kept.Basis(approved_only, kept.rules_key(settings, HISTORY_YEARS), today)
     found = kept.kept_for(engine, due, basis, whole=False, columns=["rag"])
     rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
+    rest = rest.drop(columns=slim.columns.drop("metric_id")).merge(measures, on="metric_id")
     fresh = rate(rest, _year_values(engine, rest, held, fy_start, approved_only), today, settings,
                  status_only=True)  # fmt: skip
     kept.keep(engine, fresh, basis, whole=False, since=since)
