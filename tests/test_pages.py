@@ -246,6 +246,32 @@ def test_a_long_list_shows_its_highest_risk_rows_counts_the_rest_and_links_to_th
     assert not [c for c in at.caption if c.value.startswith("The first ")]
 
 
+def test_the_pages_leave_the_month_they_share_as_it_was_read(
+    demo_db: str, demo_engine: Engine
+) -> None:
+    """A clearance's scope and a month's reading are held once per process, not copied per
+    reader (`readers._month`): no page that reads them may change them."""
+    from metrics import store
+    from metrics.config import settings
+    from pages._ui import readers
+
+    for params in ({}, {"priority": "homes-good-homes-for-everyone"},
+                   {"initiative": "income-generation"}, {"metric": ""}, {"metric": "CP03"},
+                   {"service": ""}, {"team": ""}):  # fmt: skip
+        assert not run(period="2017-03", **params).exception, params
+    viewer = queries.user(demo_engine, email=settings().identity.demo_default_persona)
+    assert viewer is not None
+    version, today = store.data_version(demo_engine), date.today()
+    held = readers._month("2017-03", viewer.clearance, False, version, today)  # the pages' own
+    fresh = views.read_month(demo_engine, period="2017-03", clearance=viewer.clearance,
+                             today=today, settings=settings())  # fmt: skip
+    assert held is readers._month("2017-03", viewer.clearance, False, version, today)
+    pd.testing.assert_frame_equal(held.status, fresh.status)
+    pd.testing.assert_frame_equal(held.rows, fresh.rows)
+    pd.testing.assert_frame_equal(held.scope.catalogue, fresh.scope.catalogue)
+    pd.testing.assert_frame_equal(held.scope.served, fresh.scope.served)
+
+
 @pytest.mark.slow  # an exhaustive sweep of the demo: `make faults`
 def test_every_month_of_the_demo_renders_the_dashboard(demo_db: str, demo_engine: Engine) -> None:
     months = views.period_options(demo_engine, clearance=CLEARED)
