@@ -228,7 +228,7 @@ def period_table(history: pd.DataFrame) -> pd.DataFrame:
     forecast = formatted(ordered, "forecast") + " " + ordered["forecast_rag"].map(status_label)
     return pd.DataFrame(
         {
-            "Period": ordered["period"].map(periods.spoken),
+            "Period": periods.spoken_each(ordered["period"]),
             "Actual": formatted(ordered, "actual"),
             "Target": formatted(ordered, "target"),
             "Year to date": formatted(ordered, "ytd"),

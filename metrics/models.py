@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -103,14 +103,6 @@ class PeriodValue(SQLModel, table=True):
         UniqueConstraint("metric_id", "period"),
         # The status query reads a window of period ends for the measures due (issue 12).
         Index("ix_period_value_metric_id_period_end", "metric_id", "period_end"),
-        # Each month's reading shows each measure's latest commentary (migration 0008).
-        Index(
-            "ix_period_value_commented",
-            "period_end",
-            "metric_id",
-            sqlite_where=text("commentary <> ''"),
-            postgresql_where=text("commentary <> ''"),
-        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     metric_id: int = Field(foreign_key="metric.id", index=True)
@@ -323,7 +315,7 @@ class KeptRating(SQLModel, table=True):
 
     `whole` rows hold everything a status shows; the others only what a RAG needs (the sentence,
     forecast and XmR columns blank). The other columns are those `pipeline.rate` adds to a
-    due row, in its order."""
+    due row, in its order, then the commentary the row shows (`rated.with_latest_commentary`)."""
 
     __tablename__ = "kept_rating"
     # A month's read of every measure finds its rows by period; a part's by measure (the key).
@@ -363,3 +355,5 @@ class KeptRating(SQLModel, table=True):
     spc_assurance: str | None = None
     spc_variation_why: str | None = None
     spc_assurance_why: str | None = None
+    # the commentary the row shows: its own, or the latest of the year before (migration 0008)
+    latest_commentary: str | None = None

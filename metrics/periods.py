@@ -7,9 +7,13 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from metrics.vocab import Frequency
+
+if TYPE_CHECKING:  # pandas is imported by whoever passes a Series, not here
+    import pandas as pd
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER_RE = re.compile(r"^(\d{4})-(\d{2})\s*[;: ]\s*Q(\d+)$", re.IGNORECASE)
@@ -313,6 +317,13 @@ def spoken(label: object) -> str:
     if period.frequency is Frequency.QUARTERLY:
         return f"Q{period.label[-1]} {period.fiscal_year}"
     return period.label
+
+
+def spoken_each(labels: pd.Series) -> pd.Series:
+    """`spoken` of each label (None and NaN stay missing), each distinct label said once: a
+    month's 20,000 rows hold a few dozen periods, and saying each row took 0.25 s at XL."""
+    said = {label: spoken(label) for label in labels.dropna().unique()}
+    return labels.map(said).astype(object)
 
 
 def day_text(day: object) -> str:

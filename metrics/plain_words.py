@@ -87,7 +87,7 @@ def in_words(
     for column in out.select_dtypes(include=["object", "string"]).columns:
         out[column] = out[column].where(out[column].notna(), "–")
     for column in set(period_columns) & set(out.columns):
-        out[column] = out[column].map(periods.spoken)
+        out[column] = periods.spoken_each(out[column])
     for column in set(day_columns) & set(out.columns):
         out[column] = out[column].map(periods.day_text)
     return out.rename(columns=dict(names or {}))

@@ -55,8 +55,8 @@ def shown(at: AppTest) -> str:
 
 TABLES = {  # a column only that table has
     "snapshots": "SHA-256",
-    "frozen_rows": "explanation",
-    "restatements": "Why",
+    "frozen_rows": "On last year",
+    "restatements": "Who",
 }
 COMPARED = ["Status movements", "New reds", "Recovered reds", "Added", "Retired"]
 
@@ -134,8 +134,10 @@ def test_an_officer_freezes_march_and_sees_it_listed_with_a_verified_hash(
         [1, "March 2016", "Performance Q4", OFFICER]
     ]
     rows = frame(at, "frozen_rows")
-    assert len(rows) and "March 2016" in set(rows["period"])
-    assert not rows["marking"].isna().any()
+    assert len(rows) and "March 2016" in set(rows["Period"])
+    assert not rows["Marking"].isna().any()
+    snake = [name for name in rows.columns if "_" in name or name.islower()]
+    assert snake == []  # every column under a plain heading, none under a field's name
 
 
 def test_a_refused_freeze_says_why_plainly(council: Engine) -> None:
@@ -156,8 +158,8 @@ def test_a_second_snapshot_is_compared_and_a_changed_value_is_restated(
     code = str(held.index[held["actual"].notna()][0])
     old = float(held.loc[code, "actual"])
     unit, decimals = str(held.loc[code, "unit"]), int(held.loc[code, "decimals"])
-    rows = frame(at, "frozen_rows").set_index("code")  # as frozen, in the measure's unit
-    assert rows.loc[code, "actual"] == format_value(old, unit, decimals)
+    rows = frame(at, "frozen_rows").set_index("Code")  # as frozen, in the measure's unit
+    assert rows.loc[code, "Actual"] == format_value(old, unit, decimals)
     assert "Nothing published has changed since." in shown(at)
 
     restate(council, code, "2016-03", old + 1000)
@@ -278,4 +280,4 @@ def test_unapproved_values_are_counted_and_frozen_only_when_included(council: En
     at = freeze(at, "Performance Q4")
     assert not at.exception and not at.error
     assert frame(at, "snapshots")["Unapproved"].tolist() == [2]
-    assert frame(at, "frozen_rows")["unapproved"].sum() == 2
+    assert frame(at, "frozen_rows")["Unapproved"].sum() == 2

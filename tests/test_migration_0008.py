@@ -1,10 +1,11 @@
-"""Migration 0008 (issue 12) upgrades a council's 0007 database holding values in place: every
-value is kept and the values that carry commentary gain their index (by period end), which
-holds those values only."""
+"""Migration 0008 (issue 12) gives each kept rating the commentary its row shows, on a council's
+0007 database: every value is kept, the kept ratings (derived, with no commentary to read) are
+emptied to be rated again, and it downgrades and upgrades again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,8 @@ from alembic import command
 from conftest import engine_at_revision
 from sqlalchemy import Engine, inspect, text
 
-from metrics import store
-
-INDEX = "ix_period_value_commented"
+from metrics import store, views
+from metrics.config import Settings
 
 
 @pytest.fixture
@@ -23,30 +23,28 @@ def engine_at_0007(tmp_path: Path) -> Iterator[Engine]:
     yield from engine_at_revision("0007", tmp_path)
 
 
-def indexes(engine: Engine) -> dict[str, list[str]]:
-    return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("period_value")}
+def kept_columns(engine: Engine) -> list[str]:
+    return [c["name"] for c in inspect(engine).get_columns("kept_rating")]
 
 
-def values(engine: Engine) -> list[tuple[object, ...]]:
+def count(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT period, actual, commentary, status, version FROM period_value"
-                 " ORDER BY period")
-        ).all()  # fmt: skip
-    return [tuple(r) for r in rows]
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
 
-def test_a_0007_council_with_values_upgrades_keeping_every_value(engine_at_0007: Engine) -> None:
+def test_a_0007_council_upgrades_keeping_every_value_and_rates_again(
+    engine_at_0007: Engine,
+) -> None:
     with engine_at_0007.begin() as connection:
         connection.execute(
             text("INSERT INTO metric (code, title, definition, tier, responsible_officer,"
                  " responsible_email, unit, decimals, polarity, frequency, aggregation,"
                  " tolerance_is_percent, risk_impact, marking, data_source, definition_version,"
                  " data_only, version) VALUES ('CP01', 'Recycling', '', 'Corporate Plan', '', '',"
-                 " 'percent', 1, 'higher', 'monthly', 'ratio', true, 2, 'OFFICIAL', '', 1, false,"
+                 " 'percent', 1, 'higher', 'monthly', 'last', true, 2, 'OFFICIAL', '', 1, false,"
                  " 1)")
         )  # fmt: skip
-        for month, actual, said in (("2016-02", 70.5, ""), ("2016-03", 71.2, "Wet")):
+        for month, actual, said in (("2016-02", 70.5, "Wet"), ("2016-03", 71.2, "")):
             connection.execute(
                 text("INSERT INTO period_value (metric_id, period, fiscal_year, period_end,"
                      " actual, target, commentary, corrective_action, status, entered_by,"
@@ -57,37 +55,29 @@ def test_a_0007_council_with_values_upgrades_keeping_every_value(engine_at_0007:
                 {"month": month, "end": f"{month}-{28 if month == '2016-02' else 31}",
                  "actual": actual, "said": said},
             )  # fmt: skip
-    assert INDEX not in indexes(engine_at_0007)
+        connection.execute(  # a rating kept by 0007, with no commentary to read
+            text("INSERT INTO kept_rating (metric_id, period, approved_only, whole, rated_today,"
+                 " rules, risk_score) SELECT id, '2016-03', false, true, '2026-12-01', 'old', 0"
+                 " FROM metric")
+        )  # fmt: skip
+    assert "latest_commentary" not in kept_columns(engine_at_0007)
     store.upgrade(engine_at_0007)
     assert store.schema_revision(engine_at_0007) == "0008"
-    assert indexes(engine_at_0007)[INDEX] == ["period_end", "metric_id"]
-    assert values(engine_at_0007) == [
-        ("2016-02", 70.5, "", "approved", 2),
-        ("2016-03", 71.2, "Wet", "approved", 2),
-    ]
-    with engine_at_0007.connect() as connection:  # the index holds the commented value only
-        if engine_at_0007.dialect.name == "sqlite":
-            held = connection.execute(
-                text(f"SELECT count(*) FROM period_value INDEXED BY {INDEX}"
-                     " WHERE commentary <> '' AND period_end > '2000-01-01'")
-            ).scalar_one()  # fmt: skip
-            assert held == 1
-            made = connection.execute(
-                text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": INDEX}
-            ).scalar_one()
-        else:
-            made = connection.execute(
-                text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"
-                     " AND schemaname = current_schema()"),
-                {"name": INDEX},
-            ).scalar_one()  # fmt: skip
-    assert "WHERE" in made and "commentary" in made, made
+    assert "latest_commentary" in kept_columns(engine_at_0007)
+    assert count(engine_at_0007, "kept_rating") == 0 and count(engine_at_0007, "period_value") == 2
+    month = views.read_month(engine_at_0007, period="2016-03", clearance="OFFICIAL",
+                             today=date(2026, 12, 1), settings=Settings())  # fmt: skip
+    assert month.status["latest_commentary"].tolist() == ["February 2016: Wet"]
+    assert count(engine_at_0007, "kept_rating") == 1  # rated again, and kept with its commentary
+    again = views.read_month(engine_at_0007, period="2016-03", clearance="OFFICIAL",
+                             today=date(2026, 12, 1), settings=Settings())  # fmt: skip
+    assert again.status["latest_commentary"].tolist() == ["February 2016: Wet"]
 
 
 def test_0008_downgrades_to_0007_and_up_again(engine_at_0007: Engine) -> None:
     store.upgrade(engine_at_0007)
     command.downgrade(store.alembic_config(engine_at_0007), "0007")
     assert store.schema_revision(engine_at_0007) == "0007"
-    assert INDEX not in indexes(engine_at_0007)
+    assert "latest_commentary" not in kept_columns(engine_at_0007)
     store.upgrade(engine_at_0007)
-    assert INDEX in indexes(engine_at_0007)
+    assert "latest_commentary" in kept_columns(engine_at_0007)

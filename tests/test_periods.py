@@ -25,6 +25,7 @@ from metrics.periods import (
     same_period_last_year,
     shift,
     spoken,
+    spoken_each,
     year_period,
     year_to_date,
 )
@@ -395,6 +396,18 @@ def test_a_bank_holiday_on_a_weekend_moves_nothing() -> None:
 )
 def test_a_period_reads_as_the_council_says_it(label: object, said: str) -> None:
     assert spoken(label) == said
+
+
+def test_a_column_of_periods_reads_as_each_label_does_and_missing_stays_missing() -> None:
+    import numpy as np
+    import pandas as pd
+
+    labels = ["2017-03", "2016-17 Q4", "2017-03", "1999-13", "2016-17", "<b>x</b>", "2017-04-18"]
+    for column in (pd.Series(labels), pd.Series(labels, dtype=object)):
+        assert spoken_each(column).tolist() == [spoken(label) for label in labels]
+    gaps = spoken_each(pd.Series(["2017-03", None, np.nan], dtype=object))
+    assert gaps.iloc[0] == "March 2017" and gaps.iloc[1:].isna().all()
+    assert spoken_each(pd.Series([], dtype=str)).empty
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ years of monthly values, with the planner's statistics gathered (ANALYZE) as in 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
@@ -15,7 +14,6 @@ from conftest import TEST_DATABASE_URL
 from sqlalchemy import Engine, event, insert, select, text
 
 from metrics import periods, queries, store, views
-from metrics.config import Settings
 from metrics.models import Metric, PeriodValue
 from metrics.queries import kept as kept_queries
 
@@ -157,37 +155,6 @@ def test_without_the_index_sqlite_reads_the_values_another_way(engine: Engine) -
         connection.execute(text("ANALYZE"))
     plans = [plan(engine, s, p) for s, p in statements_of_status(engine)]
     assert plans and all(f"USING INDEX {INDEX}" not in p for p in plans)
-
-
-def test_the_latest_commentary_is_read_through_the_index_of_commented_values(
-    engine: Engine,
-) -> None:
-    """Each measure's latest commentary of the year (every month's reading shows it), never by
-    reading every value: PostgreSQL reads the values that carry commentary by period end (at XL
-    it read all 2 million values of the measures without it); SQLite seeks each measure's year
-    by (metric_id, period_end), or the same index of commented values."""
-    county(engine)
-    with engine.begin() as connection:  # one value in seven says why, as off-target ones do
-        connection.execute(text("UPDATE period_value SET commentary = 'Why' WHERE id % 7 = 0"))
-        connection.execute(text("ANALYZE"))
-    seen, reading = reading_values(
-        engine,
-        lambda: views.read_month(
-            engine, period="2016-03", clearance="OFFICIAL", today=date(2030, 1, 1),
-            settings=Settings(),
-        ),
-    )  # fmt: skip
-    said = [(s, p) for s, p in seen if "commentary" in s and "row_number" in s.lower()]
-    assert len(said) == 1
-    text_plan = plan(engine, *said[0])
-    assert "SCAN period_value" not in text_plan and "Seq Scan" not in text_plan, text_plan
-    if engine.dialect.name == "sqlite":
-        sought = r"SEARCH period_value USING (COVERING )?INDEX ix_period_value_\w+ \(.*period_end>"
-        assert re.search(sought, text_plan), text_plan
-    else:
-        assert "ix_period_value_commented" in text_plan, text_plan
-    commented = reading.status["latest_commentary"].str.endswith("Why")
-    assert commented.sum() == len(reading.status)  # 7 months in 12 back: every measure has one
 
 
 @pytest.mark.parametrize("by", ["measure", "period"])

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
 from metrics import alignment, periods, queries, views
@@ -17,7 +17,7 @@ from metrics.alignment import Structure
 from metrics.config import RatingRules, Settings
 from metrics.models import AuditLog, Metric, PeriodValue
 from metrics.rating import COUNT_COLUMNS
-from metrics.views import board, levels, measure
+from metrics.views import board, levels, measure, rated
 from metrics.vocab import Marking, Signal
 
 RULES = RatingRules()
@@ -417,6 +417,66 @@ def test_latest_commentary_falls_back_to_the_most_recent_of_the_past_year(
         assert said_in == periods.spoken(before["period"].iloc[-1])  # 'November 2016'
         assert said == before["commentary"].iloc[-1]
         break
+
+
+@pytest.mark.parametrize(
+    ("said_on", "text", "shown"),
+    [
+        (date(2016, 11, 30), "Snow", "November 2016: Snow"),  # the month before
+        (date(2016, 1, 1), "Floods", "January 2016: Floods"),  # 365 days before: in the year
+        (date(2015, 12, 31), "Old", ""),  # 366 days before: not the year before it
+        (date(2016, 12, 31), "Own", ""),  # its own period's is the row's own commentary
+        (date(2017, 1, 31), "Later", ""),  # after it: never
+        (date(2016, 11, 30), "", ""),  # blank says nothing
+        (date(2016, 11, 30), None, ""),
+    ],
+)
+def test_a_row_shows_the_latest_commentary_of_the_year_before_it(
+    said_on: date, text: str | None, shown: str
+) -> None:
+    status = pd.DataFrame(
+        {"metric_id": [1, 2], "period": ["2016-12", "2016-12"],
+         "period_end": [date(2016, 12, 31)] * 2, "commentary": ["", "Its own"]}
+    )  # fmt: skip
+    values = pd.DataFrame(
+        {"metric_id": [1, 1, 2], "period": [said_on.strftime("%Y-%m"), "2016-06", "2016-11"],
+         "period_end": [said_on, date(2016, 6, 30), date(2016, 11, 30)],
+         "commentary": [text, None, "Not shown: row 2 has its own"]}
+    )  # fmt: skip
+    if said_on == date(2016, 1, 1):
+        values.loc[0, "period"] = "2015-16 Q4"  # a quarter's end, said as the council says it
+        shown = "Q4 2015-16: Floods"
+    rows = rated.with_latest_commentary(status, rated.latest_said(values, status))
+    assert rows["latest_commentary"].tolist() == [shown, "Its own"]
+
+
+def test_the_committee_reads_commentary_of_approved_values_only(demo_copy: Engine) -> None:
+    """A draft's commentary is not the committee's to read, in its own row or a later one."""
+    from metrics import store
+
+    demo_engine, month = demo_copy, "2016-12"
+    committee = views.read_month(demo_engine, period=month, clearance=CLEARED, today=TODAY,
+                                 settings=Settings(), approved_only=True)  # fmt: skip
+    code = str(committee.status["code"].iloc[0])
+    metric_id = int(committee.status["metric_id"].iloc[0])
+    with store.write(demo_engine) as session:  # November's value becomes a draft with a note
+        session.execute(
+            text("UPDATE period_value SET status = 'draft', commentary = 'Draft note'"
+                 " WHERE metric_id = :m AND period = '2016-11'"),
+            {"m": metric_id},
+        )  # fmt: skip
+        session.execute(
+            text("UPDATE period_value SET commentary = '' WHERE metric_id = :m AND period = :p"),
+            {"m": metric_id, "p": month},
+        )
+        store.bump_data_version(session)
+    officers = views.read_month(demo_engine, period=month, clearance=CLEARED, today=TODAY,
+                                settings=Settings())  # fmt: skip
+    committee = views.read_month(demo_engine, period=month, clearance=CLEARED, today=TODAY,
+                                 settings=Settings(), approved_only=True)  # fmt: skip
+    said = officers.status.set_index("code").loc[code, "latest_commentary"]
+    assert said == "November 2016: Draft note"
+    assert "Draft note" not in committee.status.set_index("code").loc[code, "latest_commentary"]
 
 
 def test_a_priority_names_the_teams_behind_its_status_worst_first(demo_engine) -> None:

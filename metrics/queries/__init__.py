@@ -23,7 +23,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal_column,
     or_,
     select,
 )
@@ -268,43 +267,6 @@ def audit_rows(engine: Engine, *, code: str) -> pd.DataFrame:
     )
     with engine.connect() as connection:
         return pd.read_sql(query, connection)
-
-
-def latest_commentary(
-    engine: Engine, *, metric_ids: list[int], after: date, until: date
-) -> pd.DataFrame:
-    """Each of these metrics' latest non-blank commentary in periods ending after one day, up
-    to another: metric_id, period, period_end, commentary (through the index of commented
-    values, ix_period_value_commented: a year of values holds few)."""
-    ranked = (
-        select(
-            col(PeriodValue.metric_id),
-            col(PeriodValue.period),
-            col(PeriodValue.period_end),
-            col(PeriodValue.commentary),
-            func.row_number()
-            .over(
-                partition_by=col(PeriodValue.metric_id),
-                order_by=col(PeriodValue.period_end).desc(),
-            )
-            .label("newest"),
-        )
-        .where(
-            # the index's own condition, written out (a bound '' would not prove it)
-            col(PeriodValue.commentary) != literal_column("''"),
-            col(PeriodValue.period_end) <= until,
-            col(PeriodValue.period_end) > after,
-            among(engine, col(PeriodValue.metric_id), metric_ids),
-        )
-        .subquery()
-    )
-    query = select(
-        ranked.c.metric_id, ranked.c.period, ranked.c.period_end, ranked.c.commentary
-    ).where(ranked.c.newest == 1)
-    with engine.connect() as connection:
-        frame = pd.read_sql(query, connection)
-    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
-    return frame
 
 
 def user(engine: Engine, *, email: str) -> CurrentUser | None:

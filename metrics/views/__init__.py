@@ -12,7 +12,7 @@ aligned to and never named, and an unknown code reads exactly like it (None).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -42,7 +42,6 @@ from metrics.views.rated import (
     rags_before,
     status,
     status_and_values,
-    with_latest_commentary,
 )
 from metrics.views.within import LEVEL_COLUMN, Within
 from metrics.views.within import from_params as within_params
@@ -125,9 +124,9 @@ def read_month(
     codes: list[str] | None = None,
 ) -> Reading:
     """The month's status for the clearance (the one rating pipeline), each row with its latest
-    commentary, and its rows placed under every priority each measure serves; with
-    `approved_only`, from approved values only (the committee's view); with `codes`, of those
-    measures only."""
+    commentary (kept with its rating), and its rows placed under every priority each measure
+    serves; with `approved_only`, from approved values only (the committee's view, its
+    commentary too); with `codes`, of those measures only."""
     seen = scope or read_scope(engine, clearance=clearance)
     rated, held = status_and_values(
         engine,
@@ -143,16 +142,7 @@ def read_month(
         else seen.catalogue[among(seen.catalogue["code"], codes)],
     )
     rated = alignment.mask_alignment(rated, seen.catalogue["code"])
-    if not rated.empty:
-        until = max(rated["period_end"])
-        said = queries.latest_commentary(
-            engine,
-            metric_ids=[int(i) for i in rated["metric_id"]],
-            after=until - timedelta(days=366),
-            until=until,
-        )
-        rated = with_latest_commentary(rated, said)
-    else:
+    if rated.empty:
         rated = rated.assign(latest_commentary=pd.Series(dtype=object))
     return Reading(period, seen, rated, alignment.placed(rated, seen.served), held)
 

@@ -30,7 +30,8 @@ from metrics.config import Settings
 from metrics.models import KeptRating
 from metrics.queries import kept as kept_queries
 
-# What `pipeline.rate` adds to a due row, in its order, and how each column is typed there.
+# What `pipeline.rate` adds to a due row, in its order, then the commentary the row shows
+# (`rated.with_latest_commentary`); and how each column is typed there.
 KEPT = [
     name
     for name in KeptRating.model_fields
@@ -147,7 +148,9 @@ def keep(engine: Engine, rated: pd.DataFrame, basis: Basis, *, whole: bool, sinc
 
 
 def _records(rated: pd.DataFrame, basis: Basis, *, whole: bool) -> list[dict[str, Any]]:
-    frame = rated[["metric_id", "period", *KEPT]].astype(object)
+    named = ["metric_id", "period", *KEPT]
+    # A row kept whole has every column; one rated for its RAG alone leaves the commentary out.
+    frame = (rated[named] if whole else rated.reindex(columns=named)).astype(object)
     frame = frame.where(frame.notna(), None)
     stamp = {
         "approved_only": basis.approved_only,

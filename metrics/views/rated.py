@@ -73,8 +73,9 @@ def status_and_values(
     codes: list[str] | None = None,
     measures: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, Held]:
-    """`status()`, and the value rows it rated from with the window they cover, so that the
-    month's earlier periods can be rated from them (`rag_in(held=...)`) without reading again.
+    """`status()` with each row's `latest_commentary` (`with_latest_commentary`), and the value
+    rows it rated from with the window they cover, so that the month's earlier periods can be
+    rated from them (`rag_in(held=...)`) without reading again.
 
     A measure whose rating of the period is kept (`kept`) is read, not rated; the rest are
     rated from their values and kept for the next reader."""
@@ -101,6 +102,7 @@ def status_and_values(
         else pd.DataFrame()
     )
     fresh = rate(rest, values, today, settings)
+    fresh = with_latest_commentary(fresh, latest_said(values, fresh))  # kept with the rating
     kept.keep(engine, fresh, basis, whole=True, since=since)
     return kept.combined(due, found, fresh), Held(values, frozenset(ids), *window)
 
@@ -337,13 +339,12 @@ def period_options(engine: Engine, fy_start: int = 4, *, clearance: str) -> list
 
 def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataFrame:
     """Status rows with `latest_commentary`: this period's commentary, or else the most recent
-    one of the year before it (`said`: `queries.latest_commentary` of that year), prefixed with
-    its period as the council says it ('November 2016: Snow on collection days')."""
+    one of the year before it (`said`: `latest_said`), prefixed with its period as the council
+    says it ('November 2016: Snow on collection days')."""
     if status.empty:
         return status.assign(latest_commentary=pd.Series(dtype=object))
-    latest = said.sort_values("period_end").drop_duplicates("metric_id", keep="last")
     merged = status.merge(
-        latest.rename(
+        said.rename(
             columns={"period": "_said_in", "period_end": "_said_end", "commentary": "_said"}
         ),
         on="metric_id",
@@ -351,8 +352,24 @@ def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataF
     )
     own = merged["commentary"].fillna("")
     earlier = merged["_said"].notna() & (merged["_said_end"] < merged["period_end"])
-    said_in = merged["_said_in"].map(periods.spoken, na_action="ignore").astype(object)
+    said_in = periods.spoken_each(merged["_said_in"])
     merged["latest_commentary"] = own.where(
         own != "", (said_in + ": " + merged["_said"]).where(earlier, "")
     )
     return merged.drop(columns=["_said_in", "_said_end", "_said"])
+
+
+def latest_said(values: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
+    """Per status row, its measure's latest non-blank commentary from the year before the row's
+    period (ending less than 366 days before it), from the measure's own value rows: metric_id,
+    period, period_end, commentary. A measure's own rows only, so it is kept with its rating."""
+    columns = ["metric_id", "period", "period_end", "commentary"]
+    if values.empty or status.empty:
+        return pd.DataFrame(columns=columns)
+    said = values.loc[values["commentary"].fillna("") != "", columns]
+    ends = status[["metric_id", "period_end"]].rename(columns={"period_end": "_own_end"})
+    said = said.merge(ends, on="metric_id")
+    own_end, end = pd.to_datetime(said["_own_end"]), pd.to_datetime(said["period_end"])
+    inside = (end < own_end) & (end > own_end - pd.Timedelta(days=366))
+    said = said[inside].sort_values(["metric_id", "period_end"])
+    return said.drop_duplicates("metric_id", keep="last")[columns].reset_index(drop=True)

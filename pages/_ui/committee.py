@@ -14,6 +14,7 @@ from metrics.access import AccessDenied, CurrentUser, may_see
 from metrics.display import formatted
 from metrics.plain_words import in_words
 from metrics.publish import papers as publish_papers
+from metrics.publish.pack import MEASURE_COLUMNS
 from metrics.vocab import Marking
 from pages._ui.identity import current_user
 from pages._ui.routing import _period_options, _version, engine
@@ -31,6 +32,27 @@ SNAPSHOT_COLUMNS = {
     "taken_at": "Taken at",
     "taken_by": "Taken by",
     "sha256": "SHA-256",
+}
+
+# A frozen row's fields under the headings the committee pack gives them (`pack.MEASURE_COLUMNS`),
+# the rest in the same plain words.
+FROZEN_COLUMNS = {
+    "position": "Order",
+    **{column.field: column.heading for column in MEASURE_COLUMNS},
+    "tier": "Tier",
+    "initiative": "ME2E initiative",
+    "team": "Team",
+    "responsible_officer": "Responsible officer",
+    "marking": "Marking",
+    "unit": "Unit",
+    "decimals": "Decimals",
+    "polarity": "Polarity",
+    "frequency": "Frequency",
+    "target_upper": "Target (upper)",
+    "ytd_target": "YTD target",
+    "forecast_target": "Forecast target",
+    "unapproved": "Unapproved",
+    "last_updated": "Last updated",
 }
 
 
@@ -51,9 +73,9 @@ def _frozen(snapshot_id: int, clearance: str, version: int) -> snapshots.Frozen:
 
 def frozen_table(rows: pd.DataFrame) -> pd.DataFrame:
     """A snapshot's rows as frozen, for reading: numbers in their unit ('–' for none), periods
-    as 'March 2017', dates as '18 April 2017'."""
+    as 'March 2017', dates as '18 April 2017', each column under the pack's plain heading."""
     numbers = {c: formatted(rows, c) for c in snapshots.NUMBER_FIELDS if c in rows.columns}
-    return in_words(rows.assign(**numbers), day_columns=("last_updated",))
+    return in_words(rows.assign(**numbers), day_columns=("last_updated",), names=FROZEN_COLUMNS)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
