@@ -30,8 +30,8 @@ DEMO_MONTHS = [  # April 2015 to March 2017
 
 
 def afresh(engine: Engine, period: str, *, today: date, approved_only: bool = False):  # type: ignore[no-untyped-def]
-    """The month rated by the one pipeline from every value, nothing kept: what a kept rating
-    must equal."""
+    """The month rated by the one pipeline from every value, with each row's latest commentary
+    from the same values, nothing kept: what a kept rating must equal."""
     due, values = rated._due_with_values(
         engine,
         period,
@@ -40,7 +40,8 @@ def afresh(engine: Engine, period: str, *, today: date, approved_only: bool = Fa
         years_back=rated.HISTORY_YEARS,
         approved_only=approved_only,
     )
-    return rated.rate(due, values, today, settings())
+    fresh = rated.rate(due, values, today, settings())
+    return rated.with_latest_commentary(fresh, rated.latest_said(values, fresh))
 
 
 def status(engine: Engine, period: str, *, today: date = TODAY, approved_only: bool = False):  # type: ignore[no-untyped-def]
@@ -207,7 +208,10 @@ def test_ratings_kept_under_other_rules_are_not_used(engine: Engine) -> None:
     got = views.status(engine, period="2016-03", clearance=SEES_ALL, today=TODAY, settings=other)
     due, values = rated._due_with_values(engine, "2016-03", clearance=SEES_ALL, settings=other,
                                          years_back=rated.HISTORY_YEARS)  # fmt: skip
-    pd.testing.assert_frame_equal(got, rated.rate(due, values, TODAY, other))
+    fresh = rated.rate(due, values, TODAY, other)
+    pd.testing.assert_frame_equal(
+        got, rated.with_latest_commentary(fresh, rated.latest_said(values, fresh))
+    )
 
 
 @pytest.mark.parametrize(

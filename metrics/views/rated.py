@@ -88,9 +88,8 @@ def status_and_values(
     due = pipeline.due_periods(measures, month, fy_start, settings.deadline)
     window = value_window(month.fiscal_year, fy_start, HISTORY_YEARS)
     if due.empty:
-        return rate(due, pd.DataFrame(), today, settings), Held(
-            pd.DataFrame(), frozenset(), *window
-        )
+        nothing = rate(due, pd.DataFrame(), today, settings)
+        return with_latest_commentary(nothing, nothing), Held(pd.DataFrame(), frozenset(), *window)
     since = store.data_version(engine)  # before anything it rates from is read
     basis = kept.Basis(approved_only, kept.rules_key(settings, HISTORY_YEARS), today)
     found = kept.kept_for(engine, due, basis, whole=True)
@@ -350,12 +349,11 @@ def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataF
         on="metric_id",
         how="left",
     )
-    own = merged["commentary"].fillna("")
+    own = merged["commentary"].fillna("").astype(str)
     earlier = merged["_said"].notna() & (merged["_said_end"] < merged["period_end"])
-    said_in = periods.spoken_each(merged["_said_in"])
-    merged["latest_commentary"] = own.where(
-        own != "", (said_in + ": " + merged["_said"]).where(earlier, "")
-    )
+    said_in = periods.spoken_each(merged["_said_in"]).fillna("").astype(str)
+    said = said_in + ": " + merged["_said"].fillna("").astype(str)
+    merged["latest_commentary"] = own.where(own != "", said.where(earlier, ""))
     return merged.drop(columns=["_said_in", "_said_end", "_said"])
 
 
