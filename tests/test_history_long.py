@@ -83,7 +83,8 @@ def every_period_and_every_value(engine: Engine, code: str) -> pd.DataFrame:
     crossed = values.drop(columns="metric_id").merge(due[["metric_id"]], how="cross")
     rated = pipeline.rate(due, crossed, today=TODAY, rules=settings.rating)
     rated["metric_id"] = int(metric["metric_id"].iloc[0])
-    return rated.sort_values("period_end").reset_index(drop=True)
+    rated = rated.sort_values("period_end").reset_index(drop=True)
+    return views.rated.with_latest_commentary(rated, views.rated.latest_said(values, rated))
 
 
 @pytest.mark.parametrize("code", [code for code, *_ in MEASURES])

@@ -338,36 +338,41 @@ def period_options(engine: Engine, fy_start: int = 4, *, clearance: str) -> list
 
 def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataFrame:
     """Status rows with `latest_commentary`: this period's commentary, or else the most recent
-    one of the year before it (`said`: `latest_said`), prefixed with its period as the council
-    says it ('November 2016: Snow on collection days')."""
+    one of the year before it (`said`: `latest_said` of these rows), prefixed with its period
+    as the council says it ('November 2016: Snow on collection days')."""
     if status.empty:
         return status.assign(latest_commentary=pd.Series(dtype=object))
     merged = status.merge(
         said.rename(
             columns={"period": "_said_in", "period_end": "_said_end", "commentary": "_said"}
         ),
-        on="metric_id",
+        left_on=["metric_id", "period_end"],
+        right_on=["metric_id", "for_end"],
         how="left",
     )
     own = merged["commentary"].fillna("").astype(str)
     earlier = merged["_said"].notna() & (merged["_said_end"] < merged["period_end"])
     said_in = periods.spoken_each(merged["_said_in"]).fillna("").astype(str)
-    said = said_in + ": " + merged["_said"].fillna("").astype(str)
-    merged["latest_commentary"] = own.where(own != "", said.where(earlier, ""))
-    return merged.drop(columns=["_said_in", "_said_end", "_said"])
+    said_text = said_in + ": " + merged["_said"].fillna("").astype(str)
+    merged["latest_commentary"] = own.where(own != "", said_text.where(earlier, ""))
+    return merged.drop(columns=["_said_in", "_said_end", "_said", "for_end"])
 
 
 def latest_said(values: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
-    """Per status row, its measure's latest non-blank commentary from the year before the row's
-    period (ending less than 366 days before it), from the measure's own value rows: metric_id,
-    period, period_end, commentary. A measure's own rows only, so it is kept with its rating."""
-    columns = ["metric_id", "period", "period_end", "commentary"]
+    """Per status row (a measure and the end of its period, `for_end`), the measure's latest
+    non-blank commentary from the year before that period (ending less than 366 days before it),
+    from its own value rows: metric_id, for_end, period, period_end, commentary. A measure's
+    own rows only, so it is kept with its rating."""
+    columns = ["metric_id", "for_end", "period", "period_end", "commentary"]
     if values.empty or status.empty:
         return pd.DataFrame(columns=columns)
-    said = values.loc[values["commentary"].fillna("") != "", columns]
-    ends = status[["metric_id", "period_end"]].rename(columns={"period_end": "_own_end"})
-    said = said.merge(ends, on="metric_id")
-    own_end, end = pd.to_datetime(said["_own_end"]), pd.to_datetime(said["period_end"])
+    said = values.loc[
+        values["commentary"].fillna("") != "", ["metric_id", "period", "period_end", "commentary"]
+    ]
+    ends = status[["metric_id", "period_end"]].rename(columns={"period_end": "for_end"})
+    said = said.merge(ends.drop_duplicates(), on="metric_id")
+    own_end, end = pd.to_datetime(said["for_end"]), pd.to_datetime(said["period_end"])
     inside = (end < own_end) & (end > own_end - pd.Timedelta(days=366))
-    said = said[inside].sort_values(["metric_id", "period_end"])
-    return said.drop_duplicates("metric_id", keep="last")[columns].reset_index(drop=True)
+    said = said[inside].sort_values(["metric_id", "for_end", "period_end"])
+    latest = said.drop_duplicates(["metric_id", "for_end"], keep="last")
+    return latest[columns].reset_index(drop=True)
