@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,7 +145,7 @@ def _rng(code: str) -> np.random.Generator:
 class _Story:
     """One metric's template and profile, and the history they make."""
 
-    def __init__(self, template: pd.Series, profile: pd.Series) -> None:
+    def __init__(self, template: Mapping[str, Any], profile: pd.Series) -> None:
         self.code = template["Code"]
         self.service = template["Service"]
         self.unit = template["Unit"]

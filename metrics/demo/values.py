@@ -196,7 +196,7 @@ def values_frame() -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     # One story per measure, stepped month by month (120 templates, the demo only): a loop by
     # nature, not a rule over a council's rows.
-    for _, template in metrics_frame().iterrows():
+    for template in metrics_frame().to_dict("records"):
         mine = extra[extra["Code"] == template["Code"]]
         adjustments = {
             p: float(a.rstrip("%")) / 100
