@@ -132,8 +132,8 @@ def metric_frame(
 
 def driver_rows(connection: Connection, query: Any) -> pd.DataFrame:
     """The query's rows as a frame, straight from the database driver: SQLAlchemy's conversion,
-    row by row, was half the read of 20,000 measures at XL (docs/performance.md). The caller
-    converts what the driver leaves raw (SQLite's dates are text, its booleans 0 and 1)."""
+    row by row, was half of the values' read at L (docs/performance.md). The caller converts
+    what the driver leaves raw (SQLite's dates are text, its booleans 0 and 1)."""
     result = connection.execute(query)
     return pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
 
