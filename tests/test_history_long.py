@@ -84,7 +84,7 @@ def every_period_and_every_value(engine: Engine, code: str) -> pd.DataFrame:
     rated = pipeline.rate(due, crossed, today=TODAY, rules=settings.rating)
     rated["metric_id"] = int(metric["metric_id"].iloc[0])
     rated = rated.sort_values("period_end").reset_index(drop=True)
-    return views.rated.with_latest_commentary(rated, views.rated.latest_said(values, rated))
+    return views.rated.with_latest_commentary(rated, values)
 
 
 @pytest.mark.parametrize("code", [code for code, *_ in MEASURES])

@@ -41,7 +41,7 @@ def afresh(engine: Engine, period: str, *, today: date, approved_only: bool = Fa
         approved_only=approved_only,
     )
     fresh = rated.rate(due, values, today, settings())
-    return rated.with_latest_commentary(fresh, rated.latest_said(values, fresh))
+    return rated.with_latest_commentary(fresh, values)
 
 
 def status(engine: Engine, period: str, *, today: date = TODAY, approved_only: bool = False):  # type: ignore[no-untyped-def]
@@ -209,9 +209,7 @@ def test_ratings_kept_under_other_rules_are_not_used(engine: Engine) -> None:
     due, values = rated._due_with_values(engine, "2016-03", clearance=SEES_ALL, settings=other,
                                          years_back=rated.HISTORY_YEARS)  # fmt: skip
     fresh = rated.rate(due, values, TODAY, other)
-    pd.testing.assert_frame_equal(
-        got, rated.with_latest_commentary(fresh, rated.latest_said(values, fresh))
-    )
+    pd.testing.assert_frame_equal(got, rated.with_latest_commentary(fresh, values))
 
 
 @pytest.mark.parametrize(

@@ -446,7 +446,7 @@ def test_a_row_shows_the_latest_commentary_of_the_year_before_it(
     if said_on == date(2016, 1, 1):
         values.loc[0, "period"] = "2015-16 Q4"  # a quarter's end, said as the council says it
         shown = "Q4 2015-16: Floods"
-    rows = rated.with_latest_commentary(status, rated.latest_said(values, status))
+    rows = rated.with_latest_commentary(status, values)
     assert rows["latest_commentary"].tolist() == [shown, "Its own"]
 
 

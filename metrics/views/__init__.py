@@ -142,8 +142,6 @@ def read_month(
         else seen.catalogue[among(seen.catalogue["code"], codes)],
     )
     rated = alignment.mask_alignment(rated, seen.catalogue["code"])
-    if rated.empty:
-        rated = rated.assign(latest_commentary=pd.Series(dtype=object))
     return Reading(period, seen, rated, alignment.placed(rated, seen.served), held)
 
 

@@ -82,11 +82,10 @@ def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
     if status.empty:
         return pd.DataFrame(columns=columns)
-    rag_now, rag_was = status["rag"].replace(MISSING), status["rag_before"].replace(MISSING)
     moved = status[changed(status)].copy()
     if moved.empty:
         return pd.DataFrame(columns=columns)
-    after, before = rag_now[moved.index], rag_was[moved.index]
+    after, before = moved["rag"].replace(MISSING), moved["rag_before"].replace(MISSING)
     now, was = after.map(STATUS_RANK).astype(float), before.map(STATUS_RANK).astype(float)
     green, gap = Status.GREEN.value, Status.MISSING.value
     worse = (now > was) | ((after == gap) & (before == green))

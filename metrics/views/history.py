@@ -17,7 +17,6 @@ from metrics.pipeline import ALL_STATUS_COLUMNS, empty_status
 from metrics.views.rated import (
     HISTORY_YEARS,
     latest_reported_month,
-    latest_said,
     rate,
     value_window,
     with_latest_commentary,
@@ -67,7 +66,7 @@ def metric_histories(
     fy_start = settings.financial_year_start_month
     metrics = queries.metric_frame(engine, clearance=clearance, codes=codes)
     if metrics.empty:
-        return _nothing()
+        return with_latest_commentary(empty_status(), pd.DataFrame())
     values = queries.value_frame(
         engine,
         metric_ids=metrics["metric_id"].tolist(),
@@ -86,19 +85,14 @@ def metric_histories(
             dues.append(pipeline.history_due(metric, span, fy_start, settings.deadline))
             real_ids += [real_id] * len(span)
     if not dues:
-        return _nothing()
+        return with_latest_commentary(empty_status(), pd.DataFrame())
     due = pd.concat(dues, ignore_index=True).assign(metric_id=np.arange(len(real_ids)))
     real = np.asarray(real_ids)
     rated = rate(due, _windows(due, real, values, fy_start), today, settings)
     rated["metric_id"] = real[rated["metric_id"].to_numpy()]
     rated = rated.sort_values(["code", "period_end"], kind="stable").reset_index(drop=True)
     rated = rated[ALL_STATUS_COLUMNS]
-    return with_latest_commentary(rated, latest_said(values, rated))  # as a status row shows
-
-
-def _nothing() -> pd.DataFrame:
-    """A history of nothing, with a status row's columns."""
-    return with_latest_commentary(empty_status(), empty_status())
+    return with_latest_commentary(rated, values)  # as a status row shows
 
 
 def _day_keys(metric_id: np.ndarray, ends: object) -> np.ndarray:

@@ -88,8 +88,8 @@ def status_and_values(
     due = pipeline.due_periods(measures, month, fy_start, settings.deadline)
     window = value_window(month.fiscal_year, fy_start, HISTORY_YEARS)
     if due.empty:
-        nothing = rate(due, pd.DataFrame(), today, settings)
-        return with_latest_commentary(nothing, nothing), Held(pd.DataFrame(), frozenset(), *window)
+        nothing = with_latest_commentary(rate(due, pd.DataFrame(), today, settings), pd.DataFrame())
+        return nothing, Held(pd.DataFrame(), frozenset(), *window)
     since = store.data_version(engine)  # before anything it rates from is read
     basis = kept.Basis(approved_only, kept.rules_key(settings, HISTORY_YEARS), today)
     found = kept.kept_for(engine, due, basis, whole=True)
@@ -101,7 +101,7 @@ def status_and_values(
         else pd.DataFrame()
     )
     fresh = rate(rest, values, today, settings)
-    fresh = with_latest_commentary(fresh, latest_said(values, fresh))  # kept with the rating
+    fresh = with_latest_commentary(fresh, values)  # kept with the rating
     kept.keep(engine, fresh, basis, whole=True, since=since)
     return kept.combined(due, found, fresh), Held(values, frozenset(ids), *window)
 
@@ -336,14 +336,14 @@ def period_options(engine: Engine, fy_start: int = 4, *, clearance: str) -> list
     return [p.label for p in reversed(periods.months(start, end, fy_start))]
 
 
-def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataFrame:
+def with_latest_commentary(status: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """Status rows with `latest_commentary`: this period's commentary, or else the most recent
-    one of the year before it (`said`: `latest_said` of these rows), prefixed with its period
-    as the council says it ('November 2016: Snow on collection days')."""
+    one of the year before it, from the measure's own `values` (`_latest_said`), prefixed with
+    its period as the council says it ('November 2016: Snow on collection days')."""
     if status.empty:
         return status.assign(latest_commentary=pd.Series(dtype=object))
     merged = status.merge(
-        said.rename(
+        _latest_said(values, status).rename(
             columns={"period": "_said_in", "period_end": "_said_end", "commentary": "_said"}
         ),
         left_on=["metric_id", "period_end"],
@@ -358,7 +358,7 @@ def with_latest_commentary(status: pd.DataFrame, said: pd.DataFrame) -> pd.DataF
     return merged.drop(columns=["_said_in", "_said_end", "_said", "for_end"])
 
 
-def latest_said(values: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
+def _latest_said(values: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
     """Per status row (a measure and the end of its period, `for_end`), the measure's latest
     non-blank commentary from the year before that period (ending less than 366 days before it),
     from its own value rows: metric_id, for_end, period, period_end, commentary. A measure's
