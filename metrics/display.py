@@ -10,6 +10,7 @@ import pandas as pd
 from metrics import periods
 from metrics.charts import STATUS_SYMBOLS, direction_label, status_label
 from metrics.explain import format_values
+from metrics.frames import first_in_order
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Status
 
@@ -145,11 +146,11 @@ def exceptions(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFram
     """Red and Amber measures ordered by risk score (highest first), with travel against the
     previous period and last year, the XmR readings, the reason and the latest commentary;
     the first `limit` of them if given."""
-    chosen = status[is_exception(status)]
-    if chosen.empty:
-        return display_table(chosen, extra=["Last year", "Action"])
-    chosen = chosen.sort_values(["risk_score", "rag", "code"], ascending=[False, False, True])
-    chosen = chosen.head(limit) if limit is not None else chosen
+    wanted = is_exception(status)
+    if not wanted.any():
+        return display_table(status.iloc[:0], extra=["Last year", "Action"])
+    by, ascending = ["risk_score", "rag", "code"], [False, False, True]
+    chosen = first_in_order(status, by, ascending, limit=limit, rows=wanted)
     table = display_table(chosen)
     table["Last year"] = chosen["dot_last_year"].map(direction_label).to_numpy()
     table["Action"] = chosen["corrective_action"].fillna("").to_numpy()

@@ -392,6 +392,9 @@ def _outturn(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(outturn, index=frame.index, dtype=float)
 
 
-def is_overdue(deadline: pd.Series, today: date) -> pd.Series:
-    """Past the entry deadline (the deadline day itself is still on time)."""
-    return pd.to_datetime(deadline).dt.date < today
+def is_overdue(deadline: pd.Series, today: date | pd.Series) -> pd.Series:
+    """Past the entry deadline (the deadline day itself is still on time); `today` one day, or
+    one for each row (a kept rating's day)."""
+    # Compared as timestamps, not as 20,000 date objects each.
+    days = pd.to_datetime(today) if isinstance(today, pd.Series) else pd.Timestamp(today)
+    return pd.to_datetime(deadline).dt.normalize() < days

@@ -1,4 +1,5 @@
-"""`frames.among` answers as `Series.isin` does, for every kind of column the domain asks it of."""
+"""`frames.among` answers as `Series.isin` does, for every kind of column the domain asks it of;
+`frames.first_in_order` as `sort_values` then `head`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.frames import among
+from metrics.frames import among, first_in_order
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,39 @@ def test_among_does_not_compare_as_arrow_strings(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(string_arrow.ArrowStringArray, "isin", refuse)
     codes = pd.Series(["CP01", "HOU02", None], dtype="str")
     assert among(codes, pd.Series(["HOU02"], dtype="str")).tolist() == [False, True, False]
+
+
+STATUS = pd.DataFrame(
+    {
+        "code": ["A1", "B2", "C3", "D4", "E5", "F6"],
+        "risk_score": [4, 9, 4, 1, 9, 6],
+        "rag": ["Amber", "Red", "Red", "Green", "Amber", "Red"],
+        "wide": ["a", "b", "c", "d", "e", "f"],
+    },
+    index=[10, 11, 12, 13, 14, 15],  # not a range: the rows are taken by label
+)
+
+
+@pytest.mark.parametrize(
+    ("by", "ascending", "limit", "rows", "expected"),
+    [
+        (["risk_score", "code"], [False, True], None, None, ["B2", "E5", "F6", "A1", "C3", "D4"]),
+        (["risk_score", "code"], [False, True], 2, None, ["B2", "E5"]),
+        (["risk_score", "code"], [False, True], 0, None, []),
+        (["risk_score", "code"], [False, True], 99, None, ["B2", "E5", "F6", "A1", "C3", "D4"]),
+        # ties on the score broken by the status (Red before Amber), then the code
+        (["risk_score", "rag", "code"], [False, False, True], 3, None, ["B2", "E5", "F6"]),
+        (["risk_score", "rag", "code"], [False, False, True], None, "Red", ["B2", "F6", "C3"]),
+        (["code"], [True], 1, "Red", ["B2"]),
+        (["code"], [True], None, "Blue", []),
+    ],
+)
+def test_first_in_order_is_sort_values_then_head(
+    by: list[str], ascending: list[bool], limit: int | None, rows: str | None, expected: list[str]
+) -> None:
+    marked = None if rows is None else STATUS["rag"] == rows
+    got = first_in_order(STATUS, by, ascending, limit=limit, rows=marked)
+    chosen = STATUS if marked is None else STATUS[marked]
+    whole = chosen.sort_values(by, ascending=ascending)
+    pd.testing.assert_frame_equal(got, whole if limit is None else whole.head(limit))
+    assert got["code"].tolist() == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -185,10 +185,15 @@ def test_missing_and_overdue_by_the_deadline(actual, target, data_only, today, e
         (date(2015, 5, 15), date(2015, 5, 15), False),  # on the day
         (date(2015, 5, 15), date(2015, 5, 16), True),  # after
         ("2015-05-15", date(2015, 5, 16), True),  # an ISO string deadline
+        (None, date(2015, 5, 16), False),  # no deadline: never overdue
+        (datetime(2015, 5, 15, 18, 30), date(2015, 5, 15), False),  # a time on the day
     ],
 )
 def test_is_overdue(deadline, today, expected) -> None:
     assert is_overdue(pd.Series([deadline]), today).iloc[0] == expected
+    # a day for each row, as a kept rating's (a date, or SQLite's text), says the same
+    for each in (today, today.isoformat()):
+        assert is_overdue(pd.Series([deadline]), pd.Series([each])).iloc[0] == expected
 
 
 # --- Direction of travel --------------------------------------------------------------------

@@ -43,6 +43,7 @@ from metrics.models import (
     UserService,
 )
 from metrics.periods import UnknownPeriod, month_for
+from metrics.queries import bulk
 from metrics.vocab import Marking
 
 __all__ = ["UnknownPeriod", "month_for"]  # re-exported: the CLI refuses an UnknownPeriod
@@ -116,7 +117,6 @@ def metric_frame(
             and_(col(Metric.aligned_to_id) == aligned.id, visible_to(clearance, aligned)),
         )
         .where(visible_to(clearance))
-        .order_by(col(Metric.code))
     )
     if tier:
         query = query.where(col(Metric.tier) == tier)
@@ -127,13 +127,18 @@ def metric_frame(
     frame["tolerance"] = frame["tolerance"].astype(float)
     for flag in ("tolerance_is_percent", "data_only"):  # SQLite's driver gives 0 and 1
         frame[flag] = frame[flag].astype(bool)
-    return frame
+    # In code order, sorted here: PostgreSQL sorted the 20,000 wide rows of XL on disk (40 ms of
+    # the query's 90), and its collation need not order codes as SQLite does.
+    return frame.sort_values("code", ignore_index=True)
 
 
 def driver_rows(connection: Connection, query: Any) -> pd.DataFrame:
     """The query's rows as a frame, straight from the database driver: SQLAlchemy's conversion,
     row by row, was half of the values' read at L (docs/performance.md). The caller converts
-    what the driver leaves raw (SQLite's dates are text, its booleans 0 and 1)."""
+    what the driver leaves raw (SQLite's dates are text, its booleans 0 and 1). On PostgreSQL
+    the rows come by COPY, in bulk, as the driver would give them (`queries.bulk`)."""
+    if bulk.copies(connection, query):
+        return bulk.copied_rows(connection, query)
     result = connection.execute(query)
     return pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
 

@@ -14,6 +14,7 @@ from metrics.charts import status_label
 from metrics.config import RatingRules
 from metrics.display import display_table, exceptions, is_exception
 from metrics.explain_rollup import rollup_sentence
+from metrics.frames import first_in_order
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Status, Tier
 
@@ -82,7 +83,9 @@ def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
     if status.empty:
         return pd.DataFrame(columns=columns)
-    moved = status[changed(status)].copy()
+    # Which way each moved and in what order, from the few columns that say it; the rows
+    # listed are taken whole only then (`first_in_order`).
+    moved = status.loc[changed(status), ["rag", "rag_before", "risk_score", "code"]]
     if moved.empty:
         return pd.DataFrame(columns=columns)
     after, before = moved["rag"].replace(MISSING), moved["rag_before"].replace(MISSING)
@@ -92,8 +95,9 @@ def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     better = (now < was) | ((before == gap) & (after == green))
     moved["change"] = np.select([worse, better], ["▼ Worse", "▲ Better"], "► Changed")
     moved["_order"] = moved["change"].map({"▼ Worse": 0, "► Changed": 1, "▲ Better": 2})
-    moved = moved.sort_values(["_order", "risk_score", "code"], ascending=[True, False, True])
-    moved = moved.head(limit) if limit is not None else moved
+    by, ascending = ["_order", "risk_score", "code"], [True, False, True]
+    moved = first_in_order(moved, by, ascending, limit=limit)
+    moved = status.loc[moved.index].assign(change=moved["change"])
     table = display_table(moved)
     table.insert(1, "Was", moved["rag_before"].map(status_label).to_numpy())
     table.insert(2, "Now", moved["rag"].map(status_label).to_numpy())

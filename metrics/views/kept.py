@@ -46,8 +46,8 @@ OBJECTS = ["explanation", "spc_variation_why", "spc_assurance_why"]
 # The code a rating comes from: the reads of its values, the pipeline and its rules.
 PACKAGE = Path(__file__).resolve().parent.parent
 RATING_CODE = [
-    *("queries/__init__.py", "views/rated.py", "pipeline.py", "rating.py", "spc.py"),
-    *("explain.py", "explain_rollup.py", "periods.py", "config.py", "vocab.py"),
+    *("queries/__init__.py", "queries/bulk.py", "views/rated.py", "pipeline.py", "rating.py"),
+    *("spc.py", "explain.py", "explain_rollup.py", "periods.py", "config.py", "vocab.py"),
 ]
 
 
@@ -114,7 +114,7 @@ def kept_for(
         columns=columns,
     )
     found = found.merge(due[["metric_id", "period", "deadline"]], on=["metric_id", "period"])
-    then = rating.is_overdue(found["deadline"], pd.to_datetime(found["rated_today"]).dt.date)
+    then = rating.is_overdue(found["deadline"], found["rated_today"])
     same_day_rule = then == rating.is_overdue(found["deadline"], basis.today)
     return _frame(found[same_day_rule].drop(columns=["period", "rated_today", "deadline"]))
 
