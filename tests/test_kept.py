@@ -236,6 +236,35 @@ def test_a_kept_rating_is_used_only_if_overdue_then_as_on_the_day_read(
     assert len(found) == int(used)
 
 
+@pytest.mark.parametrize(
+    ("kept_period", "due_period", "used"),
+    [
+        ("2016-03", "2016-03", True),
+        ("2015-16 Q4", "2016-03", False),  # kept when the measure was quarterly: not its period
+        ("2016-03", "2015-16 Q4", False),
+    ],
+)
+def test_a_kept_rating_is_used_only_for_the_period_due(
+    engine: Engine, kept_period: str, due_period: str, used: bool
+) -> None:
+    build(engine)
+    due = pd.DataFrame(
+        {
+            "metric_id": [1, 2],
+            "period": [due_period, "2016-03"],
+            "deadline": [date(2016, 4, 15)] * 2,
+        }
+    )
+    rules = kept.rules_key(settings(), rated.HISTORY_YEARS)
+    rows = pd.DataFrame(
+        [{"metric_id": 1, "period": kept_period} | dict.fromkeys(kept.KEPT) | {"risk_score": 0}]
+    )
+    basis = kept.Basis(False, rules, date(2016, 4, 1))
+    assert kept.keep(engine, rows, basis, whole=True, since=store.data_version(engine))
+    found = kept.kept_for(engine, due, basis, whole=True)
+    assert found["metric_id"].tolist() == ([1] if used else [])
+
+
 def test_reading_a_kept_month_does_not_move_the_data_version(demo: Engine) -> None:
     before = store.data_version(demo)
     status(demo, "2016-03")

@@ -241,8 +241,8 @@ def structure_frames(engine: Engine) -> dict[str, pd.DataFrame]:
         .join(Service, col(Team.service_id) == col(Service.id))
         .order_by(col(Service.name), col(Team.name)),
     }
-    with engine.connect() as connection:
-        return {name: pd.read_sql(query, connection) for name, query in queries.items()}
+    with engine.connect() as connection:  # pandas' read_sql asked the catalogue first, each time
+        return {name: driver_rows(connection, query) for name, query in queries.items()}
 
 
 def audit_rows(engine: Engine, *, code: str) -> pd.DataFrame:

@@ -38,7 +38,7 @@ def arrow_type(kind: Any) -> pa.DataType | None:
     if isinstance(kind, sqltypes.Float):
         return pa.float64()
     if isinstance(kind, sqltypes.String) and not isinstance(kind, sqltypes.Enum):
-        return pa.string()
+        return pa.large_string()  # as pandas holds text: no copy to convert it
     if isinstance(kind, sqltypes.Date):
         return pa.date32()
     if isinstance(kind, sqltypes.DateTime) and not kind.timezone:

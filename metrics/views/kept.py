@@ -113,10 +113,18 @@ def kept_for(
         whole=whole,
         columns=columns,
     )
-    found = found.merge(due[["metric_id", "period", "deadline"]], on=["metric_id", "period"])
-    then = rating.is_overdue(found["deadline"], found["rated_today"])
-    same_day_rule = then == rating.is_overdue(found["deadline"], basis.today)
-    return _frame(found[same_day_rule].drop(columns=["period", "rated_today", "deadline"]))
+    # Each kept row's deadline, joined on the keys alone (joining the whole rows copied them).
+    keys = found[["metric_id", "period", "rated_today"]].merge(
+        due[["metric_id", "period", "deadline"]],
+        how="left",
+        on=["metric_id", "period"],
+        validate="many_to_one",
+        indicator=True,
+    )
+    then = rating.is_overdue(keys["deadline"], keys["rated_today"])
+    same_day_rule = then == rating.is_overdue(keys["deadline"], basis.today)
+    good = (keys["_merge"] == "both") & same_day_rule  # a row of a period due, on the same rule
+    return _frame(found.loc[good.to_numpy()].drop(columns=["period", "rated_today"]))
 
 
 def _frame(found: pd.DataFrame) -> pd.DataFrame:
