@@ -56,7 +56,8 @@ TEXTS = [
     "=SUM(A1:A9)",
     "x" * 5_000,
 ]
-FLOATS = [None, 0.0, -0.0, 0.1 + 0.2, 1e300, -5e-324, 123456789.123456789, float("nan"), 1 / 3]
+FLOATS = [None, 0.0, -0.0, 0.1 + 0.2, 1e300, -5e-324, 123456789.123456789, 1 / 3]
+FLOATS += [float("nan"), float("inf"), float("-inf")]  # never stored by the app; read alike
 # Each case: a column's type and its values, row by row; what is read is compared with what the
 # driver's rows give for the same query.
 CASES = {
