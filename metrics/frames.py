@@ -30,7 +30,8 @@ def first_in_order(
 ) -> pd.DataFrame:
     """The rows (those `rows` marks, if given) as `sort_values(by, ascending=ascending)` orders
     them, the first `limit` if given, sorting only the `by` columns: a month's status has sixty
-    columns, and sorting the 10,000 exceptions of XL copied them all to list the first 200."""
+    columns, and sorting the 10,000 exceptions of XL copied them all to list the first 200.
+    The rows are taken by label, so the frame's index must be unique (a merged frame's is)."""
     keys = frame[by] if rows is None else frame.loc[rows, by]
     order = keys.sort_values(by, ascending=ascending).index
     return frame.loc[order if limit is None else order[:limit]]
