@@ -8,6 +8,9 @@ These machines are shared and noisy, so seconds alone mean little:
   floor;
 - warm: the same session's rerun (the reader changed a widget and came back), which should touch
   the database once (the data version); its floor is the trivial page's rerun.
+Beside the cold open's own wall time, its own CPU time (the page's process, less the floor's):
+steadier than the wall time when the machine is loaded, but blind to the database server's
+work, which the wall time includes.
 Each cold open is measured in three states of the kept ratings (`views.kept`, `STATES`): nothing
 kept (the first open after the council's values were loaded), every rating a previous open kept,
 and those but for 50 measures a team's save has just changed. The status CLI, as a whole
@@ -69,9 +72,9 @@ def child(page: str, url: str) -> None:
             at.query_params[name] = value
     if page not in ("floor", "dashboard"):
         at.switch_page(f"pages/{page}.py")  # opened directly, as a pasted link opens it
-    start = time.perf_counter()
+    start, used = time.perf_counter(), time.process_time()
     at.run()
-    cold = time.perf_counter() - start
+    cold, cpu = time.perf_counter() - start, time.process_time() - used
     assert not at.exception, at.exception
     statements: list[int] = []
     if page != "floor":
@@ -87,7 +90,7 @@ def child(page: str, url: str) -> None:
     assert not at.exception, at.exception
     shown = at.title[0].value if len(at.title) else "(no title)"
     print(f"  {page}: {shown}", file=sys.stderr)  # which page was measured, for the curious
-    print(json.dumps({"cold": cold, "warm": warm, "statements": len(statements)}))
+    print(json.dumps({"cold": cold, "cpu": cpu, "warm": warm, "statements": len(statements)}))
 
 
 def _codes(url: str, page: str) -> dict[str, str]:
@@ -250,7 +253,7 @@ def report(built: dict[str, str], repeat: int) -> None:
     # building XL, while PostgreSQL analyses it) one floor for the whole run drifted by a third.
     print(
         f"{'size':>4} {'page':>10} {'kept':>13} {'cold s':>7} {'floor s':>8} {'x floor':>8} "
-        f"{'own s':>6} {'warm s':>7} {'x floor':>8} {'SQL':>4}"
+        f"{'own s':>6} {'own CPU s':>9} {'warm s':>7} {'x floor':>8} {'SQL':>4}"
     )
     for size, url in built.items():
         for page in PAGES:
@@ -260,7 +263,7 @@ def report(built: dict[str, str], repeat: int) -> None:
                 print(
                     f"{size:>4} {page:>10} {state:>13} {got['cold']:7.2f} "
                     f"{floor['cold']:8.2f} {got['cold'] / floor['cold']:8.1f} "
-                    f"{got['cold'] - floor['cold']:6.2f} "
+                    f"{got['cold'] - floor['cold']:6.2f} {got['cpu'] - floor['cpu']:9.2f} "
                     f"{got['warm']:7.3f} {got['warm'] / floor['warm']:8.1f} "
                     f"{got['statements']:4.0f}"
                 )
