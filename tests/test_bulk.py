@@ -1,7 +1,8 @@
 """Rows read by COPY on PostgreSQL (`queries.bulk`) are the frame the driver's rows give: every
 type the app reads, NULL apart from empty text, awkward text intact, parameters quoted by the
 driver, and a failing query raising with the connection left usable. On SQLite the rows are
-read as before, so these run only with SCORECARD_TEST_DATABASE_URL set (CI's PostgreSQL run)."""
+read as before, so most of these run only with SCORECARD_TEST_DATABASE_URL set (CI's PostgreSQL
+run); which way the app's reads go is checked on both."""
 
 from __future__ import annotations
 
@@ -27,14 +28,13 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlmodel import col
 from sqlmodel.sql.sqltypes import AutoString
 
 from metrics import queries
 from metrics.models import Metric
 from metrics.queries import bulk
 
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="COPY is PostgreSQL's")
+postgres_only = pytest.mark.skipif(not TEST_DATABASE_URL, reason="COPY is PostgreSQL's")
 
 TEXTS = [
     None,
@@ -81,8 +81,7 @@ CASES = {
 
 def _driver(engine: Engine, query: object) -> pd.DataFrame:
     with engine.connect() as connection:
-        result = connection.execute(query)  # type: ignore[call-overload]
-        return pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
+        return queries.fetched_rows(connection, query)
 
 
 def _copied(engine: Engine, query: object) -> pd.DataFrame:
@@ -103,6 +102,7 @@ def _table(engine: Engine, kind: object, values: list) -> Table:
     return table
 
 
+@postgres_only
 @pytest.mark.parametrize("case", CASES)
 def test_copied_rows_are_the_drivers_rows(engine: Engine, case: str) -> None:
     kind, values = CASES[case]
@@ -117,12 +117,14 @@ def test_copied_rows_are_the_drivers_rows(engine: Engine, case: str) -> None:
     ]
 
 
+@postgres_only
 def test_no_rows_are_the_drivers_no_rows(engine: Engine) -> None:
     table = _table(engine, String(), ["a"])
     query = select(table.c.id, table.c.value).where(table.c.id > 5)
     pd.testing.assert_frame_equal(_copied(engine, query), _driver(engine, query))
 
 
+@postgres_only
 @pytest.mark.parametrize(
     ("kind", "readable"),
     [
@@ -140,6 +142,7 @@ def test_only_types_read_as_the_driver_reads_them_go_by_copy(
         assert bulk.copies(connection, query) is readable
 
 
+@postgres_only
 @pytest.mark.parametrize(
     "code",
     ["O'Brien", "x'); DROP TABLE metric; --", "\\'", "$$", "%(ids)s", "%s", "漢字"],
@@ -153,12 +156,14 @@ def test_parameters_are_quoted_by_the_driver(engine: Engine, code: str) -> None:
         assert connection.execute(select(func.count()).select_from(Metric)).scalar() == 0
 
 
+@postgres_only
 def test_a_list_of_ids_is_one_array_parameter(engine: Engine) -> None:
     table = _table(engine, String(), [str(i) for i in range(3_000)])
     query = select(table.c.value).where(queries.among(engine, table.c.id, list(range(0, 3_000, 7))))
     assert _copied(engine, query)["value"].tolist() == [str(i) for i in range(0, 3_000, 7)]
 
 
+@postgres_only
 def test_a_failing_query_raises_and_leaves_the_connection_usable(engine: Engine) -> None:
     import psycopg
 
@@ -173,12 +178,43 @@ def test_a_failing_query_raises_and_leaves_the_connection_usable(engine: Engine)
     assert got["value"].tolist() == [1, 0]
 
 
-def test_the_apps_reads_go_by_copy(engine: Engine) -> None:
-    """The reads the speed depends on: every column of theirs is read as the driver reads it."""
-    from metrics.models import KeptRating
+def test_the_apps_reads_go_by_copy_on_postgresql_only(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads the speed depends on (the structure, the catalogue, the values, the kept
+    ratings) go by COPY on PostgreSQL through psycopg, and row by row on SQLite."""
+    from datetime import date
 
-    kept = select(*[col(getattr(KeptRating, name)) for name in KeptRating.model_fields])
-    metric = select(col(Metric.code), col(Metric.tolerance), col(Metric.active_from))
-    with engine.connect() as connection:
-        assert bulk.copies(connection, kept)
-        assert bulk.copies(connection, metric)
+    from metrics.queries import kept as kept_queries
+
+    copied: list[list[str]] = []
+    real = bulk.copied_rows
+
+    def spy(connection, query):  # type: ignore[no-untyped-def]
+        copied.append(list(query.selected_columns.keys()))
+        return real(connection, query)
+
+    monkeypatch.setattr(bulk, "copied_rows", spy)
+    reads = [
+        lambda: queries.structure_frames(engine),
+        lambda: queries.metric_frame(engine, clearance="OFFICIAL-SENSITIVE"),
+        lambda: queries.value_frame(
+            engine, metric_ids=[1], first_end=date(2016, 4, 1), last_end=date(2017, 3, 31)
+        ),
+        lambda: kept_queries.kept_rows(
+            engine,
+            metric_ids=[1],
+            periods=["2017-03"],
+            approved_only=False,
+            rules="",
+            whole=True,
+            columns=["rag", "actual", "explanation"],
+        ),
+    ]
+    for read in reads:
+        read()
+    if engine.dialect.name == "postgresql":
+        assert len(copied) == 8  # the structure is five reads
+        assert ["metric_id", "period", "rated_today", "rag", "actual", "explanation"] in copied
+    else:
+        assert copied == []

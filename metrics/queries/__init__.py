@@ -139,6 +139,12 @@ def driver_rows(connection: Connection, query: Any) -> pd.DataFrame:
     the rows come by COPY, in bulk, as the driver would give them (`queries.bulk`)."""
     if bulk.copies(connection, query):
         return bulk.copied_rows(connection, query)
+    return fetched_rows(connection, query)
+
+
+def fetched_rows(connection: Connection, query: Any) -> pd.DataFrame:
+    """The query's rows fetched from the driver all at once, made a frame by pandas: what
+    `driver_rows` gives where it does not copy (and what a copy must equal)."""
     result = connection.execute(query)
     return pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
 

@@ -56,7 +56,7 @@ def copies(connection: Connection, query: Any) -> bool:
 
 
 def copied_rows(connection: Connection, query: Any) -> pd.DataFrame:
-    """The query's rows, sent by COPY: the frame `pd.DataFrame.from_records` builds from the
+    """The query's rows, sent by COPY: the frame `queries.fetched_rows` builds from the
     driver's rows, column for column and dtype for dtype."""
     names = list(query.selected_columns.keys())
     types = {
