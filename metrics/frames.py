@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def among(values: pd.Series, wanted: Iterable[object]) -> pd.Series:
-    """Whether each value is one of `wanted` (`Series.isin`); a missing value never is.
+    """Whether each value (a code, an id) is one of `wanted` (`Series.isin`); a missing value
+    never is.
 
     pandas' Arrow-backed strings build one Arrow scalar per wanted value before comparing, about
-    5 µs each: 20,000 wanted codes cost 100 ms. Compared as Python objects, the same takes 5 ms.
+    5 µs each: 20,000 wanted codes cost 100 ms. Arrow's own `is_in` takes 1 ms.
     """
     if not isinstance(wanted, pd.Series | pd.Index | np.ndarray | list):
         wanted = list(wanted)
-    plain = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object)
-    return plain.isin(np.asarray(wanted, dtype=object)) & values.notna()
+    data = pa.array(values, from_pandas=True)
+    chosen = pa.array(np.asarray(wanted, dtype=object), from_pandas=True).cast(data.type)
+    found = pc.is_in(data, value_set=chosen, skip_nulls=True)  # a missing value is never found
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
 def first_in_order(
@@ -35,3 +40,15 @@ def first_in_order(
     keys = frame[by] if rows is None else frame.loc[rows, by]
     order = keys.sort_values(by, ascending=ascending).index
     return frame.loc[order if limit is None else order[:limit]]
+
+
+def looked_up(
+    values: pd.Series, table: Mapping[str, object], default: object = np.nan
+) -> pd.Series:
+    """Each text's entry in `table` (`Series.map` with a dict), `default` where it has none or
+    is missing. pandas maps Arrow-backed strings one Python object at a time, 15 ms for the
+    20,000 tiers of XL; Arrow finds each one's place among the table's keys in 0.3 ms."""
+    text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    place = pc.index_in(text, value_set=pa.array(list(table), type=pa.large_string()))
+    entries = pd.Series([*table.values(), default]).to_numpy()  # the default last, at -1
+    return pd.Series(entries[place.fill_null(-1).to_numpy()], index=values.index)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from metrics import explain, explain_rollup, periods, rating, spc
 from metrics.config import RatingRules
+from metrics.frames import looked_up
 from metrics.vocab import Frequency
 
 # The columns the status command prints, in its order.
@@ -151,7 +152,15 @@ def due_periods(
         if (due := periods.due_in_month(month, frequency, fy_start)) is not None
     ]
     active = metrics[active_in(metrics, month)]
-    return active.merge(pd.DataFrame(rows), on="frequency", how="inner")
+    # What `active.merge(rows, on="frequency")` gives, each measure in its order, with its
+    # frequency's row found by position (a monthly measure is due every month, so there is one):
+    # merging on the text took 20 ms at XL, four times a month.
+    due = pd.DataFrame(rows)
+    place = looked_up(active["frequency"], {f: i for i, f in enumerate(due["frequency"])}, -1)
+    wanted = place.to_numpy() >= 0
+    chosen = active[wanted].reset_index(drop=True)
+    found = due.drop(columns="frequency").take(place.to_numpy()[wanted]).reset_index(drop=True)
+    return pd.concat([chosen, found], axis=1)
 
 
 def history_due(
@@ -208,9 +217,13 @@ def rate(
 
 def in_order(rated: pd.DataFrame) -> pd.DataFrame:
     """Rated rows by tier (Corporate Plan, ME2E, Service Standards), then code."""
-    rated = rated.assign(tier_order=rated["tier"].map(TIER_ORDER).fillna(9))
-    rated = rated.sort_values(["tier_order", "code"]).drop(columns="tier_order")
-    return rated.reset_index(drop=True)
+    # Ordered by the two columns alone, then taken once (if not in order already): a month's
+    # status has sixty columns, and sorting them all with a column added copied them twice.
+    keys = pd.DataFrame({"tier": looked_up(rated["tier"], TIER_ORDER, 9), "code": rated["code"]})
+    order = keys.reset_index(drop=True).sort_values(["tier", "code"]).index.to_numpy()
+    if (order == np.arange(len(order))).all():
+        return rated.reset_index(drop=True)
+    return rated.take(order).reset_index(drop=True)
 
 
 def _position(values: pd.DataFrame, due: pd.DataFrame, fy_start: int) -> pd.Series:

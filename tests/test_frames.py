@@ -1,5 +1,5 @@
 """`frames.among` answers as `Series.isin` does, for every kind of column the domain asks it of;
-`frames.first_in_order` as `sort_values` then `head`."""
+`frames.first_in_order` as `sort_values` then `head`; `frames.looked_up` as `Series.map`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.frames import among, first_in_order
+from metrics.frames import among, first_in_order, looked_up
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,37 @@ def test_first_in_order_is_sort_values_then_head(
     whole = chosen.sort_values(by, ascending=ascending)
     pd.testing.assert_frame_equal(got, whole if limit is None else whole.head(limit))
     assert got["code"].tolist() == expected
+
+
+TIERS = {"Corporate Plan": 0, "ME2E": 1, "Service Standards": 2}
+
+
+@pytest.mark.parametrize(
+    ("values", "table", "default", "expected"),
+    [
+        (["ME2E", "Corporate Plan", "Service Standards"], TIERS, 9, [1, 0, 2]),
+        (["ME2E", None, "Other", "me2e"], TIERS, 9, [1, 9, 9, 9]),  # missing, unknown, case
+        (["ME2E", None], TIERS, np.nan, [1.0, np.nan]),  # as `map` gives, NaN where none
+        (["Red", "Overdue", ""], {"Red": "R", "Overdue": "Missing"}, None, ["R", "Missing", None]),
+        ([], TIERS, 9, []),
+        (["ME2E"], {}, -1, [-1]),  # an empty table: the default everywhere
+    ],
+)
+def test_looked_up_is_map_with_a_default(
+    values: list, table: dict, default: object, expected: list
+) -> None:
+    for kind in ("str", object):  # Arrow-backed text, as pages read it, and Python objects
+        series = pd.Series(values, index=np.arange(len(values)) * 10, dtype=kind)
+        got = looked_up(series, table, default)
+        assert got.index.equals(series.index)
+        want = series.map(table)
+        plain = [None if pd.isna(v) else v for v in got]  # NaN or None: either is "none"
+        assert plain == [None if pd.isna(v) else v for v in expected]
+        mapped = [default if pd.isna(v) else v for v in want]  # `map`, then the default
+        assert plain == [None if pd.isna(v) else v for v in mapped]
+
+
+def test_looked_up_agrees_with_map_over_many_rows() -> None:
+    rng = np.random.default_rng(7)
+    tiers = pd.Series(rng.choice([*TIERS, None, "x"], 20_000), dtype="str")
+    assert looked_up(tiers, TIERS, 9).tolist() == tiers.map(TIERS).fillna(9).astype(int).tolist()

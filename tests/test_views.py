@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, select, text
@@ -390,6 +391,20 @@ def test_the_period_list_and_default_hold_only_months_the_reader_may_see(engine:
     assert views.period_options(engine, clearance=CLEARED)[0] == "2016-06"
     assert views.latest_reported_month(engine, clearance=OFFICIAL) == "2016-05"
     assert views.latest_reported_month(engine, clearance=CLEARED) == "2016-06"
+
+
+@pytest.mark.parametrize("rows", [1, 7, 400])
+def test_headline_is_the_crosstab_of_tier_and_status(rows: int) -> None:
+    """Every tier and status (and none, and one of neither) counted as `pd.crosstab` counts
+    them, Overdue as Missing."""
+    rng = np.random.default_rng(rows)
+    tiers = rng.choice(["Corporate Plan", "ME2E", "Service Standards", None, "Other"], rows)
+    rags = rng.choice(["Red", "Amber", "Green", "Data only", "Missing", "Overdue", None], rows)
+    status = pd.DataFrame({"tier": tiers, "rag": rags}, dtype="str", index=np.arange(rows) * 3)
+    crossed = pd.crosstab(status["tier"], status["rag"].replace("Overdue", "Missing"))
+    tiers_in_order = ["Corporate Plan", "ME2E", "Service Standards"]
+    expected = crossed.reindex(index=tiers_in_order, columns=board.COUNT_COLUMNS)
+    pd.testing.assert_frame_equal(board.headline(status), expected.fillna(0).astype(int))
 
 
 def test_headline_counts_overdue_as_missing() -> None:

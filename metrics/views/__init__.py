@@ -141,7 +141,7 @@ def read_month(
         if codes is None
         else seen.catalogue[among(seen.catalogue["code"], codes)],
     )
-    rated = alignment.mask_alignment(rated, seen.catalogue["code"])
+    # Every row is of the scope's catalogue, whose alignments are masked already (`read_scope`).
     return Reading(period, seen, rated, alignment.placed(rated, seen.served), held)
 
 

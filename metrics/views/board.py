@@ -14,7 +14,7 @@ from metrics.charts import status_label
 from metrics.config import RatingRules
 from metrics.display import display_table, exceptions, is_exception
 from metrics.explain_rollup import rollup_sentence
-from metrics.frames import first_in_order
+from metrics.frames import first_in_order, looked_up
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Status, Tier
 
@@ -34,9 +34,16 @@ def headline(status: pd.DataFrame) -> pd.DataFrame:
     tiers = [t.value for t in Tier]
     if status.empty:
         return pd.DataFrame(0, index=tiers, columns=COUNT_COLUMNS)
-    rag = status["rag"].replace(Status.OVERDUE.value, Status.MISSING.value)
-    table = pd.crosstab(status["tier"], rag).reindex(index=tiers, columns=COUNT_COLUMNS)
-    return table.fillna(0).astype(int)
+    # Counted by each row's place in the table (`crosstab` took 25 ms a table at XL).
+    column = {name: place for place, name in enumerate(COUNT_COLUMNS)}
+    column[Status.OVERDUE.value] = column[Status.MISSING.value]
+    row = looked_up(status["tier"], {tier: i for i, tier in enumerate(tiers)}, -1).to_numpy()
+    across = looked_up(status["rag"], column, -1).to_numpy()
+    known = (row >= 0) & (across >= 0)  # a row of no tier or no status counts nowhere
+    width = len(COUNT_COLUMNS)
+    cells = np.bincount(row[known] * width + across[known], minlength=len(tiers) * width)
+    table = pd.DataFrame(cells.reshape(len(tiers), width), index=tiers, columns=COUNT_COLUMNS)
+    return table.rename_axis(index="tier", columns="rag")
 
 
 def previous_months(status: pd.DataFrame, fy_start: int = 4) -> list[str]:

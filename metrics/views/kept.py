@@ -106,8 +106,8 @@ def kept_for(
         return _frame(pd.DataFrame(columns=["metric_id", *columns]))
     found = kept_queries.kept_rows(
         engine,
-        metric_ids=[int(i) for i in due["metric_id"]],
-        periods=sorted(set(due["period"])),
+        metric_ids=due["metric_id"].tolist(),
+        periods=sorted(due["period"].unique()),  # a set of Arrow strings took 35 ms at XL
         approved_only=basis.approved_only,
         rules=basis.rules,
         whole=whole,
