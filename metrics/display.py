@@ -142,15 +142,21 @@ def is_exception(status: pd.DataFrame) -> pd.Series:
     return status["rag"].isin([Status.RED.value, Status.AMBER.value])
 
 
+def first_exceptions(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
+    """The Red and Amber rows, highest risk score first (then Red before Amber, then by code):
+    the first `limit` of them if given."""
+    wanted = is_exception(status)
+    by, ascending = ["risk_score", "rag", "code"], [False, False, True]
+    return first_in_order(status, by, ascending, limit=limit, rows=wanted)
+
+
 def exceptions(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     """Red and Amber measures ordered by risk score (highest first), with travel against the
     previous period and last year, the XmR readings, the reason and the latest commentary;
     the first `limit` of them if given."""
-    wanted = is_exception(status)
-    if not wanted.any():
+    chosen = first_exceptions(status, limit=limit)
+    if chosen.empty:
         return display_table(status.iloc[:0], extra=["Last year", "Action"])
-    by, ascending = ["risk_score", "rag", "code"], [False, False, True]
-    chosen = first_in_order(status, by, ascending, limit=limit, rows=wanted)
     table = display_table(chosen)
     table["Last year"] = chosen["dot_last_year"].map(direction_label).to_numpy()
     table["Action"] = chosen["corrective_action"].fillna("").to_numpy()

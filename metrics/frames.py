@@ -20,6 +20,8 @@ def among(values: pd.Series, wanted: Iterable[object]) -> pd.Series:
     if not isinstance(wanted, pd.Series | pd.Index | np.ndarray | list):
         wanted = list(wanted)
     data = pa.array(values, from_pandas=True)
+    if pa.types.is_null(data.type):  # no values, or none but missing ones: none is among them
+        return pd.Series(False, index=values.index, dtype=bool)
     chosen = pa.array(np.asarray(wanted, dtype=object), from_pandas=True).cast(data.type)
     found = pc.is_in(data, value_set=chosen, skip_nulls=True)  # a missing value is never found
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)

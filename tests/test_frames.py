@@ -19,6 +19,7 @@ from metrics.frames import among, first_in_order, looked_up
         (["CP01", "cp01"], ["CP01"], [True, False]),  # codes are compared exactly
         (["CP01"], [], [False]),
         ([], ["CP01"], []),
+        ([None, None], ["CP01"], [False, False]),  # nothing but missing values
         ([1, 2, 3], pd.Series([3, 1]), [True, False, True]),  # ids as well as codes
     ],
 )

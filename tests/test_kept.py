@@ -303,3 +303,71 @@ def test_rating_ahead_leaves_the_first_reader_of_the_dashboard_nothing_to_rate(
     monkeypatch.undo()
     fresh = afresh(demo, officers, today=TODAY)  # and what was kept is what rating gives
     pd.testing.assert_frame_equal(status(demo, officers), fresh)
+
+
+def same_boards(got: views.DashboardView, want: views.DashboardView) -> None:
+    for name in ("headline", "change", "nodes", "priorities", "exceptions", "changes", "rated"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), obj=name)
+    assert (got.exceptions_total, got.changes_total, got.compared_with) == (
+        want.exceptions_total, want.changes_total, want.compared_with
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("period", ["2016-03", "2016-11", "2017-03"])
+@pytest.mark.parametrize("approved_only", [False, True], ids=["all values", "approved only"])
+@pytest.mark.parametrize("listed", [200, 3], ids=["every one listed", "the first 3 listed"])
+def test_a_dashboard_counted_from_part_of_each_kept_rating_equals_one_read_whole(
+    demo: Engine, period: str, approved_only: bool, listed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted from `board.COUNTED` of each kept rating, with only the rows listed read whole,
+    the dashboard is the one a whole month's reading gives: rated afresh, then kept."""
+    monkeypatch.setattr(views.board, "LISTED", listed)  # the demo has fewer than 200 to list
+    with demo.begin() as connection:
+        connection.execute(text("DELETE FROM kept_rating"))
+    seen = {"period": period, "clearance": SEES_ALL, "today": TODAY, "settings": settings(),
+            "approved_only": approved_only}  # fmt: skip
+    first = views.dashboard(demo, **seen)  # nothing kept: rated whole, and kept
+    real_read, reads = views.read_month, []
+
+    def noted(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
+        reading = real_read(engine, **kwargs)
+        reads.append((len(kwargs.get("codes") or []), len(reading.status.columns)))
+        return reading
+
+    monkeypatch.setattr(views, "read_month", noted)
+    counted = views.dashboard(demo, **seen)  # read from part of each kept rating
+    monkeypatch.setattr(views, "read_month", real_read)
+    (_, narrow), (listed_rows, wide) = reads  # every measure, then the rows listed
+    assert narrow < wide and 0 < listed_rows <= 2 * listed
+    whole = views.dashboard(demo, **seen, reading=views.read_month(demo, **seen))
+    assert counted.exceptions_total + counted.changes_total > 0  # some rows are listed
+    same_boards(first, whole)
+    same_boards(counted, whole)
+
+
+def test_a_write_between_counting_and_listing_reads_the_whole_month_again(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows listed are read after the counts: if a write changed a listed measure's rating
+    in between, the board is read again whole, so its lists never disagree with its counts."""
+    seen = {"period": "2017-03", "clearance": SEES_ALL, "today": TODAY, "settings": settings()}
+    views.dashboard(demo, **seen)  # rates and keeps the month
+    real_read = views.read_month
+    reads: list[str] = []
+
+    def a_write_first(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("codes") and "listed" not in reads:  # a listed measure is re-rated
+            with engine.begin() as connection:
+                connection.execute(text(
+                    "UPDATE kept_rating SET risk_score = risk_score + 1 WHERE metric_id ="
+                    f" (SELECT id FROM metric WHERE code = '{kwargs['codes'][0]}')"
+                ))  # fmt: skip
+        reads.append("listed" if kwargs.get("codes") else "counted" if kwargs.get("columns")
+                     else "whole")  # fmt: skip
+        return real_read(engine, **kwargs)
+
+    monkeypatch.setattr(views, "read_month", a_write_first)
+    got = views.dashboard(demo, **seen)
+    assert reads == ["counted", "listed", "whole"]
+    monkeypatch.undo()
+    same_boards(got, views.dashboard(demo, **seen, reading=views.read_month(demo, **seen)))

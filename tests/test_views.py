@@ -233,6 +233,23 @@ def test_a_service_rolls_up_its_teams(demo_engine: Engine, month: str) -> None:
             assert team_view.path[0].code == code
 
 
+def test_an_alignment_is_named_only_to_a_reader_who_may_see_it(demo_engine: Engine) -> None:
+    """By the aligned measure's code, looked up whatever part of the templates is read; blank
+    when the reader may not see that measure."""
+    cleared = queries.metric_frame(demo_engine, clearance=CLEARED)
+    official = queries.metric_frame(demo_engine, clearance=OFFICIAL).set_index("code")
+    marking = cleared.set_index("code")["marking"]
+    aligned = cleared[cleared["aligned_to"].notna()]
+    assert len(aligned) > 0
+    for row in aligned.itertuples():
+        alone = queries.metric_frame(demo_engine, clearance=CLEARED, codes=[row.code])
+        assert alone["aligned_to"].tolist() == [row.aligned_to]  # not among those read
+        if row.code in official.index:
+            hidden = marking[row.aligned_to] == Marking.OFFICIAL_SENSITIVE.value
+            shown = official.loc[row.code, "aligned_to"]
+            assert (None if pd.isna(shown) else shown) == (None if hidden else row.aligned_to)
+
+
 def test_a_sensitive_measure_never_reaches_an_official_view(
     demo_engine: Engine, month: str
 ) -> None:
@@ -638,7 +655,8 @@ def test_the_status_command_and_the_dashboard_agree_on_every_measure_in_every_mo
         assert sorted(printed.index) == sorted(shown.index), month
         shown = shown.loc[printed.index]
         assert printed["rag"].tolist() == shown["rag"].tolist(), month
-        assert printed["explanation"].tolist() == shown["explanation"].tolist(), month
+        said = reading.status.set_index("code").loc[printed.index, "explanation"]
+        assert printed["explanation"].tolist() == said.tolist(), month
         assert printed["risk_level"].tolist() == shown["risk_level"].tolist(), month
         assert printed["risk_score"].astype(int).tolist() == shown["risk_score"].tolist()
         nodes = alignment.tree(reading.rows, reading.scope.structure, rules=settings().rating)

@@ -23,8 +23,8 @@ from metrics.alignment import Structure
 from metrics.config import Settings
 from metrics.frames import among
 from metrics.queries import snapshots as snapshot_queries
-from metrics.views import levels
-from metrics.views.board import DashboardView, assemble, previous_months
+from metrics.views import board, kept, levels
+from metrics.views.board import DashboardView, previous_months
 from metrics.views.history import metric_histories, metric_history
 from metrics.views.levels import Crumb, LevelView
 from metrics.views.measure import MetricView, audit_trail, for_committee, metric_view
@@ -122,11 +122,13 @@ def read_month(
     scope: Scope | None = None,
     approved_only: bool = False,
     codes: list[str] | None = None,
+    columns: list[str] | None = None,
 ) -> Reading:
     """The month's status for the clearance (the one rating pipeline), each row with its latest
     commentary (kept with its rating), and its rows placed under every priority each measure
     serves; with `approved_only`, from approved values only (the committee's view, its
-    commentary too); with `codes`, of those measures only."""
+    commentary too); with `codes`, of those measures only; with `columns`, only those of each
+    kept rating (`status_and_values`)."""
     seen = scope or read_scope(engine, clearance=clearance)
     rated, held = status_and_values(
         engine,
@@ -136,6 +138,7 @@ def read_month(
         settings=settings,
         approved_only=approved_only,
         codes=codes,
+        columns=columns,
         # the scope's own read of the measures (one read of them a month, not three)
         measures=seen.catalogue
         if codes is None
@@ -153,18 +156,22 @@ def dashboard(
     today: date,
     settings: Settings,
     reading: Reading | None = None,
+    scope: Scope | None = None,
     approved_only: bool = False,
 ) -> DashboardView:
     """Everything the ME2E dashboard shows for a month, for one clearance: each measure is
     compared with the status it had in its own previous period (a month the reader has data
-    for)."""
+    for). Without a `reading`, every measure is counted from what `board.COUNTED` needs of its
+    kept rating, and only the rows listed are read whole."""
     month = reading or read_month(
         engine,
         period=period,
         clearance=clearance,
         today=today,
         settings=settings,
+        scope=scope,
         approved_only=approved_only,
+        columns=board.COUNTED,
     )
     fy_start = settings.financial_year_start_month
     options = set(period_options(engine, fy_start, clearance=clearance))
@@ -179,10 +186,27 @@ def dashboard(
         settings=settings,
         approved_only=approved_only,
     )
-    return assemble(
+    current = shown = board.with_previous(month.status, list(earlier.values()))
+    if not set(kept.KEPT) <= set(current.columns):  # counted from part of each kept rating
+        counted = board.listed(current)
+        whole = read_month(
+            engine, period=period, clearance=clearance, today=today, settings=settings,
+            scope=month.scope, approved_only=approved_only, codes=counted["code"].tolist(),
+        ).status  # fmt: skip
+        if not board.same_ratings(counted, whole):  # a write came between: read it all again
+            return dashboard(
+                engine, period=period, clearance=clearance, today=today, settings=settings,
+                approved_only=approved_only, reading=read_month(
+                    engine, period=period, clearance=clearance, today=today,
+                    settings=settings, scope=month.scope, approved_only=approved_only,
+                ),
+            )  # fmt: skip
+        shown = whole.merge(counted[["code", "rag_before"]], on="code", validate="one_to_one")
+    return board.assemble(
         period,
-        month.status,
-        earlier,
+        current,
+        shown,
+        sorted(earlier),
         month.rows,
         month.scope.structure,
         rules=settings.rating,

@@ -12,14 +12,18 @@ from metrics import alignment, periods
 from metrics.alignment import Structure
 from metrics.charts import status_label
 from metrics.config import RatingRules
-from metrics.display import display_table, exceptions, is_exception
+from metrics.display import display_table, exceptions, first_exceptions, is_exception
 from metrics.explain_rollup import rollup_sentence
 from metrics.frames import first_in_order, looked_up
 from metrics.rating import COUNT_COLUMNS
 from metrics.vocab import Status, Tier
 
 # What the dashboard keeps of each measure it counted (enough to check it against the CLI).
-RATED_COLUMNS = ["code", "tier", "rag", "rag_before", "risk_score", "risk_level", "explanation"]
+RATED_COLUMNS = ["code", "tier", "rag", "rag_before", "risk_score", "risk_level"]
+# What the dashboard reads of every measure's kept rating: what it counts, rolls up and lists
+# by. The rest (numbers and sentences, nine tenths of what is kept) is read for the rows it
+# lists only: at XL 400 of 20,000, and the month's read fell from 13 MB to 1 MB.
+COUNTED = ["rag", "risk_score", "risk_level"]
 # The exceptions and changes of status the dashboard lists, highest risk first: a screen's
 # reading for the Management Team; the measures page lists every one. At XL (20,000 measures)
 # a month has some 10,000 exceptions, and building, caching and sending them all took a second.
@@ -83,18 +87,15 @@ def changed(status: pd.DataFrame) -> pd.Series:
     return before.notna() & (status["rag"].replace(MISSING) != before.replace(MISSING))
 
 
-def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
-    """Metrics whose status differs from their previous period's, worst news first (the first
-    `limit` if given). Overdue counts as Missing (so Overdue to Missing is no change), and
-    Missing is worse than Green."""
-    columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
+def first_changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
+    """Which way each measure that changed status moved (`change`), worst news first (the first
+    `limit` if given), by the few columns that say it, labelled as in `status`. Overdue counts
+    as Missing (so Overdue to Missing is no change), and Missing is worse than Green."""
     if status.empty:
-        return pd.DataFrame(columns=columns)
-    # Which way each moved and in what order, from the few columns that say it; the rows
-    # listed are taken whole only then (`first_in_order`).
+        return pd.DataFrame(columns=["rag", "rag_before", "risk_score", "code", "change"])
     moved = status.loc[changed(status), ["rag", "rag_before", "risk_score", "code"]]
     if moved.empty:
-        return pd.DataFrame(columns=columns)
+        return moved.assign(change=pd.Series(dtype=object))
     after, before = moved["rag"].replace(MISSING), moved["rag_before"].replace(MISSING)
     now, was = after.map(STATUS_RANK).astype(float), before.map(STATUS_RANK).astype(float)
     green, gap = Status.GREEN.value, Status.MISSING.value
@@ -103,8 +104,18 @@ def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     moved["change"] = np.select([worse, better], ["▼ Worse", "▲ Better"], "► Changed")
     moved["_order"] = moved["change"].map({"▼ Worse": 0, "► Changed": 1, "▲ Better": 2})
     by, ascending = ["_order", "risk_score", "code"], [True, False, True]
-    moved = first_in_order(moved, by, ascending, limit=limit)
-    moved = status.loc[moved.index].assign(change=moved["change"])
+    return first_in_order(moved, by, ascending, limit=limit).drop(columns="_order")
+
+
+def changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
+    """Metrics whose status differs from their previous period's, worst news first (the first
+    `limit` if given), as `first_changes` orders them."""
+    columns = ["code", "Change", "Was", "Now", "Measure", "Tier", "Actual", "Target", "Why"]
+    chosen = first_changes(status, limit=limit)
+    if chosen.empty:
+        return pd.DataFrame(columns=columns)
+    # The rows listed are taken whole only now.
+    moved = status.loc[chosen.index].assign(change=chosen["change"])
     table = display_table(moved)
     table.insert(1, "Was", moved["rag_before"].map(status_label).to_numpy())
     table.insert(2, "Now", moved["rag"].map(status_label).to_numpy())
@@ -129,18 +140,37 @@ class DashboardView:
     compared_with: list[str]  # the months the previous statuses came from
 
 
+def listed(current: pd.DataFrame) -> pd.DataFrame:
+    """The rows the dashboard lists (its first exceptions and first changes of status, each
+    measure once), of the month's status with each one's `rag_before`."""
+    shown = first_exceptions(current, limit=LISTED).index.union(
+        first_changes(current, limit=LISTED).index
+    )
+    return current.loc[shown]
+
+
+def same_ratings(counted: pd.DataFrame, whole: pd.DataFrame) -> bool:
+    """Whether rows read whole rate each measure as the rows counted did (`COUNTED`): not so
+    when a write came between the two reads."""
+    keys = ["code", *COUNTED]
+    before = counted[keys].astype(object).sort_values("code", ignore_index=True)
+    after = whole[keys].astype(object).sort_values("code", ignore_index=True)
+    return before.equals(after)
+
+
 def assemble(
     month: str,
-    status: pd.DataFrame,
-    earlier: dict[str, pd.DataFrame],
+    current: pd.DataFrame,
+    shown: pd.DataFrame,
+    compared_with: list[str],
     rows: pd.DataFrame,
     where: Structure,
     *,
     rules: RatingRules,
 ) -> DashboardView:
-    """Assemble the dashboard from this month's status, the statuses of the earlier months that
-    hold each measure's previous period (keyed by month), and this month's `placed()` rows."""
-    current = with_previous(status, list(earlier.values()))
+    """Assemble the dashboard from this month's status with each measure's previous status
+    (`with_previous`), the rows it may list read whole (all of them, or those `listed`), the
+    months the previous statuses came from and this month's `placed()` rows."""
     nodes = alignment.tree(rows, where, rules=rules, whole=False)  # the overview's nodes
     top = nodes[nodes["kind"] == "priority"] if len(nodes) else nodes
     priorities = pd.DataFrame(
@@ -161,9 +191,10 @@ def assemble(
         change=headline_change(current),
         nodes=nodes,
         priorities=priorities,
-        exceptions=exceptions(current, limit=LISTED),
-        changes=changes(current, limit=LISTED),
+        # the lists hold the first of all: chosen among the rows listed, they come out the same
+        exceptions=exceptions(shown, limit=LISTED),
+        changes=changes(shown, limit=LISTED),
         exceptions_total=int(is_exception(current).sum()) if len(current) else 0,
         changes_total=int(changed(current).sum()),
-        compared_with=sorted(earlier),
+        compared_with=compared_with,
     )

@@ -42,10 +42,12 @@ def _month(
 def _dashboard(
     period: str, clearance: str, committee: bool, version: int, today: date
 ) -> views.DashboardView:
+    # Not the month the level pages share: the dashboard reads of each kept rating only what it
+    # counts, and the rows it lists whole (`views.dashboard`).
     return views.dashboard(
         engine(),
         **_args(period, clearance, today),
-        reading=_month(period, clearance, committee, version, today),
+        scope=_scope(clearance, version),
         approved_only=committee,
     )
 
