@@ -10,7 +10,10 @@ These machines are shared and noisy, so seconds alone mean little:
   the database once (the data version); its floor is the trivial page's rerun.
 Beside the cold open's own wall time, its own CPU time (the page's process, less the floor's):
 steadier than the wall time when the machine is loaded, but blind to the database server's
-work, which the wall time includes.
+work, which the wall time includes. And the own work measured in one process ("own 1 proc"):
+the page opened again there, its caches emptied but its libraries imported, which subtracts
+no other process's imports (those vary by 0.3 s on a loaded machine, as much as a page's own
+work at L); shown for the kept state only, the one a second open sees as the first did.
 Each cold open is measured in three states of the kept ratings (`views.kept`, `STATES`): nothing
 kept (the first open after the council's values were loaded), every rating a previous open kept,
 and those but for 50 measures a team's save has just changed. The status CLI, as a whole
@@ -90,7 +93,31 @@ def child(page: str, url: str) -> None:
     assert not at.exception, at.exception
     shown = at.title[0].value if len(at.title) else "(no title)"
     print(f"  {page}: {shown}", file=sys.stderr)  # which page was measured, for the curious
-    print(json.dumps({"cold": cold, "cpu": cpu, "warm": warm, "statements": len(statements)}))
+    again = own_again(page, url) if page != "floor" else 0.0
+    print(json.dumps({"cold": cold, "cpu": cpu, "warm": warm, "statements": len(statements),
+                      "again": again}))  # fmt: skip
+
+
+def own_again(page: str, url: str) -> float:
+    """The page opened once more in the same process, its caches emptied (the engine too) but
+    its libraries imported: its own work measured in one process, where cold less the floor
+    subtracts two processes' imports, which vary by 0.3 s on a loaded machine. Only a kept
+    state is the same the second time (the first open kept what it rated)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["period"] = PERIOD
+    for name, value in _codes(url, page).items():
+        at.query_params[name] = value
+    if page != "dashboard":
+        at.switch_page(f"pages/{page}.py")
+    start = time.perf_counter()
+    at.run()
+    assert not at.exception, at.exception
+    return time.perf_counter() - start
 
 
 def _codes(url: str, page: str) -> dict[str, str]:
@@ -248,12 +275,18 @@ def main() -> None:
                 drop_schema(built["XL"])
 
 
+def again(got: dict[str, float], state: str) -> str:
+    """The own work measured in one process (`own_again`), where it means the same state."""
+    return f"{got['again']:.2f}" if state == "kept" else "–"
+
+
 def report(built: dict[str, str], repeat: int) -> None:
     # The floor is measured again before each page of each size: on a shared machine (and after
     # building XL, while PostgreSQL analyses it) one floor for the whole run drifted by a third.
     print(
         f"{'size':>4} {'page':>10} {'kept':>13} {'cold s':>7} {'floor s':>8} {'x floor':>8} "
-        f"{'own s':>6} {'own CPU s':>9} {'warm s':>7} {'x floor':>8} {'SQL':>4}"
+        f"{'own s':>6} {'own CPU s':>9} {'own 1 proc':>10} {'warm s':>7} {'x floor':>8} "
+        f"{'SQL':>4}"
     )
     for size, url in built.items():
         for page in PAGES:
@@ -264,6 +297,7 @@ def report(built: dict[str, str], repeat: int) -> None:
                     f"{size:>4} {page:>10} {state:>13} {got['cold']:7.2f} "
                     f"{floor['cold']:8.2f} {got['cold'] / floor['cold']:8.1f} "
                     f"{got['cold'] - floor['cold']:6.2f} {got['cpu'] - floor['cpu']:9.2f} "
+                    f"{again(got, state):>10} "
                     f"{got['warm']:7.3f} {got['warm'] / floor['warm']:8.1f} "
                     f"{got['statements']:4.0f}"
                 )
