@@ -151,15 +151,20 @@ def _due_row(
     }
 
 
-def due_periods(
-    metrics: pd.DataFrame, month: periods.Period, fy_start: int, deadline: periods.Deadline
-) -> pd.DataFrame:
-    """Each metric due in the month, with the period it reports, the one before and last year's."""
-    rows = [
+def _due_rows(month: periods.Period, fy_start: int, deadline: periods.Deadline) -> list[dict]:
+    """The due row of each frequency that reports in the month (a monthly one always does)."""
+    return [
         {"frequency": frequency.value, **_due_row(due, frequency, fy_start, deadline)}
         for frequency in Frequency
         if (due := periods.due_in_month(month, frequency, fy_start)) is not None
     ]
+
+
+def due_periods(
+    metrics: pd.DataFrame, month: periods.Period, fy_start: int, deadline: periods.Deadline
+) -> pd.DataFrame:
+    """Each metric due in the month, with the period it reports, the one before and last year's."""
+    rows = _due_rows(month, fy_start, deadline)
     active = metrics[active_in(metrics, month)]
     # What `active.merge(rows, on="frequency")` gives, each measure in its order, with its
     # frequency's row found by position (a monthly measure is due every month, so there is one):
@@ -182,11 +187,8 @@ def due_in_months(
     if that period is due in one of the months and the metric is active in that month: each
     measure's own previous period, say, among the months the reader has data for."""
     rows = [
-        {"month": month.label, "frequency": frequency.value,
-         **_due_row(due, frequency, fy_start, deadline)}
-        for month in months
-        for frequency in Frequency
-        if (due := periods.due_in_month(month, frequency, fy_start)) is not None
+        {"month": month.label, **row} for month in months
+        for row in _due_rows(month, fy_start, deadline)
     ]  # fmt: skip
     # Each metric finds its row by its frequency and period, by position (a merge of every
     # month's due rows with what each measure wants took 40 ms at XL).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -163,16 +164,10 @@ def dashboard(
     compared with the status it had in its own previous period (a month the reader has data
     for). Without a `reading`, every measure is counted from what `board.COUNTED` needs of its
     kept rating, and only the rows listed are read whole."""
-    month = reading or read_month(
-        engine,
-        period=period,
-        clearance=clearance,
-        today=today,
-        settings=settings,
-        scope=scope,
-        approved_only=approved_only,
-        columns=board.COUNTED,
-    )
+    # Every read of the month below is of the same month, reader and basis.
+    read = partial(read_month, engine, period=period, clearance=clearance, today=today,
+                   settings=settings, approved_only=approved_only)  # fmt: skip
+    month = reading or read(scope=scope, columns=board.COUNTED)
     fy_start = settings.financial_year_start_month
     options = set(period_options(engine, fy_start, clearance=clearance))
     earlier = rags_before(
@@ -189,17 +184,12 @@ def dashboard(
     current = shown = board.with_previous(month.status, list(earlier.values()))
     if not set(kept.KEPT) <= set(current.columns):  # counted from part of each kept rating
         counted = board.listed(current)
-        whole = read_month(
-            engine, period=period, clearance=clearance, today=today, settings=settings,
-            scope=month.scope, approved_only=approved_only, codes=counted["code"].tolist(),
-        ).status  # fmt: skip
+        listed = counted["code"].tolist()
+        whole = read(scope=month.scope, codes=listed).status
         if not board.same_ratings(counted, whole):  # a write came between: read it all again
             return dashboard(
                 engine, period=period, clearance=clearance, today=today, settings=settings,
-                approved_only=approved_only, reading=read_month(
-                    engine, period=period, clearance=clearance, today=today,
-                    settings=settings, scope=month.scope, approved_only=approved_only,
-                ),
+                approved_only=approved_only, reading=read(scope=month.scope),
             )  # fmt: skip
         shown = whole.merge(counted[["code", "rag_before"]], on="code", validate="one_to_one")
     return board.assemble(
