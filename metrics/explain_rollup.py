@@ -23,13 +23,13 @@ def share_words(share: float) -> str:
     return f"{share * 100:g} %"
 
 
-def _n(count: pd.Series, one: str, many: str) -> pd.Series:
-    """`1 measure`, `3 measures`: the count with its noun, per row."""
-    return count.astype(int).astype(str) + " " + count.eq(1).map({True: one, False: many})
+def _n(count: int, one: str, many: str) -> str:
+    """`1 measure`, `3 measures`: the count with its noun."""
+    return f"{count} {one if count == 1 else many}"
 
 
-def _verb(count: pd.Series, one: str = "is", many: str = "are") -> pd.Series:
-    return count.eq(1).map({True: one, False: many})
+def _verb(count: int, one: str = "is", many: str = "are") -> str:
+    return one if count == 1 else many
 
 
 def rollup_sentence(counts: pd.DataFrame, *, rules: RatingRules) -> pd.Series:
@@ -39,81 +39,77 @@ def rollup_sentence(counts: pd.DataFrame, *, rules: RatingRules) -> pd.Series:
     data_only, missing = counts["Data only"].astype(int), counts["Missing"].astype(int)
     high_red = counts["high_red"].astype(int) if "high_red" in counts else red * 0
     rated = red + amber + counts["Green"].astype(int)
-    due = rated + data_only + missing
-    red_third, amber_third = (
-        share_words(rules.rollup_red_share),
-        share_words(rules.rollup_amber_share),
-    )
-    of_rated = " of " + _n(rated, "rated measure", "rated measures") + " "
     status = counts["status"]
     red_share = red / rated.where(rated > 0, 1) >= rules.rollup_red_share - EPSILON
-    cases = [
-        (
+    # The first matching case wins, as in `rollup_status`; the last is Green.
+    case = np.select(
+        [
             status == Status.MISSING.value,
-            "Missing: no value has been entered for any of its " + _n(due, "measure", "measures"),
-        ),
-        (
             status == Status.DATA_ONLY.value,
-            "Data only: none of its "
-            + _n(due, "measure", "measures")
-            + " is rated ("
-            + data_only.astype(str)
-            + " Data only, "
-            + missing.astype(str)
-            + " Missing)",
-        ),
-        (
             (status == Status.RED.value) & red_share,
-            "Red: " + red.astype(str) + of_rated + _verb(red) + f" Red, at least {red_third}",
-        ),
-        (
             status == Status.RED.value,
-            "Red: "
-            + _n(high_red, "Red measure carries", "Red measures carry")
-            + " High risk, and any High-risk Red makes it Red ("
-            + red.astype(str)
-            + of_rated
-            + _verb(red)
-            + f" Red, under {red_third})",
-        ),
-        (
             (status == Status.AMBER.value) & (red > 0),
-            "Amber: "
-            + red.astype(str)
-            + of_rated
-            + _verb(red)
-            + f" Red, under {red_third} and none with High risk; any Red makes it at least Amber",
-        ),
-        (
             status == Status.AMBER.value,
-            "Amber: "
-            + amber.astype(str)
-            + of_rated
-            + _verb(amber)
-            + f" Amber, at least {amber_third}, and none is Red",
-        ),
+        ],
+        [0, 1, 2, 3, 4, 5],
+        6,
+    )
+    words = share_words(rules.rollup_red_share), share_words(rules.rollup_amber_share)
+    # A handful of rows a page: the sentences are written one by one, the case found above.
+    sentences = [
+        _sentence(int(c), int(r), int(a), int(n), int(d), int(m), int(h), words)
+        for c, r, a, n, d, m, h in zip(
+            case, red, amber, rated, data_only, missing, high_red, strict=True
+        )
     ]
-    green = (
-        "Green: none of its "
-        + _n(rated, "rated measure", "rated measures")
-        + " is Red and "
-        + amber.astype(str)
-        + " "
-        + _verb(amber)
-        + f" Amber, under {amber_third}"
-    )
-    sentence = pd.Series(green, index=counts.index, dtype=object)
-    for when, text in reversed(cases):  # the first matching case wins, as in `rollup_status`
-        sentence = sentence.where(~when, text)
-    unrated = (rated > 0) & (data_only + missing > 0)
-    tail = (
-        "; "
-        + data_only.astype(str)
-        + " Data only and "
-        + missing.astype(str)
-        + " Missing are not counted in the shares"
-    )
-    return sentence + tail.where(unrated, "")
+    return pd.Series(sentences, index=counts.index, dtype=str)
+
+
+def _sentence(
+    case: int,
+    red: int,
+    amber: int,
+    rated: int,
+    data_only: int,
+    missing: int,
+    high_red: int,
+    words: tuple[str, str],
+) -> str:
+    """The sentence of one roll-up `case` (the order of `rollup_sentence`'s conditions)."""
+    red_third, amber_third = words
+    due = rated + data_only + missing
+    of_rated = f" of {_n(rated, 'rated measure', 'rated measures')} "
+    if case == 0:
+        text = f"Missing: no value has been entered for any of its {_n(due, 'measure', 'measures')}"
+    elif case == 1:
+        text = (
+            f"Data only: none of its {_n(due, 'measure', 'measures')} is rated "
+            f"({data_only} Data only, {missing} Missing)"
+        )
+    elif case == 2:
+        text = f"Red: {red}{of_rated}{_verb(red)} Red, at least {red_third}"
+    elif case == 3:
+        text = (
+            f"Red: {_n(high_red, 'Red measure carries', 'Red measures carry')} High risk, and "
+            f"any High-risk Red makes it Red ({red}{of_rated}{_verb(red)} Red, under {red_third})"
+        )
+    elif case == 4:
+        text = (
+            f"Amber: {red}{of_rated}{_verb(red)} Red, under {red_third} and none with High "
+            "risk; any Red makes it at least Amber"
+        )
+    elif case == 5:
+        text = (
+            f"Amber: {amber}{of_rated}{_verb(amber)} Amber, at least {amber_third}, and none is Red"
+        )
+    else:
+        text = (
+            f"Green: none of its {_n(rated, 'rated measure', 'rated measures')} is Red and "
+            f"{amber} {_verb(amber)} Amber, under {amber_third}"
+        )
+    if rated > 0 and data_only + missing > 0:
+        text += f"; {data_only} Data only and {missing} Missing are not counted in the shares"
+    return text
 
 
 def risk_sentence(frame: pd.DataFrame, *, rules: RatingRules) -> pd.Series:

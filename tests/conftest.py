@@ -112,6 +112,32 @@ def _scan_components_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _wait_for_each_run_without_polling() -> Iterator[None]:
+    """Wait for an AppTest run by joining its script thread, not by polling every millisecond.
+
+    Streamlit's own wait wakes each millisecond to scan every event the run has sent so far,
+    taking the interpreter's lock from the page it waits for: 5 to 10 % of a page test's time.
+    The run is over when its thread ends (AppTest joins it before reading the page anyway);
+    a run still going after the timeout is stopped and fails as Streamlit's own wait does.
+    """
+    from streamlit.testing.v1 import local_script_runner
+
+    def wait(runner: local_script_runner.LocalScriptRunner, timeout: float = 3) -> None:
+        thread = runner._script_thread
+        if thread is not None:
+            thread.join(timeout)
+            if not thread.is_alive() or runner.script_stopped():
+                return
+        runner.request_stop()
+        runner.join()
+        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local_script_runner, "require_widgets_deltas", wait)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _restore_main_module() -> Iterator[None]:
     """Put back `__main__` after each test: an AppTest run leaves a page script there.

@@ -104,11 +104,12 @@ def rags(
     actuals: list[float],
     targets: list[float],
     uppers: list[float | None],
-    polarity: str,
+    polarity: str | list[str],
     tolerances: list[str],
 ) -> list[str]:
-    """Green, Amber or Red for each value against its target and tolerance cell, by the one RAG
-    rule (`rating.rag`, in one call; a blank tolerance is the rating default)."""
+    """Green, Amber or Red for each value against its target, polarity (one for all or one
+    each) and tolerance cell, by the one RAG rule (`rating.rag`, in one call; a blank tolerance
+    is the rating default)."""
     read = [_tolerance(tolerance) for tolerance in tolerances]
     frame = pd.DataFrame(
         {

@@ -4,6 +4,7 @@ commentary and approval states, the same on every run and every machine."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,26 +25,8 @@ from metrics.demo.story import _ratio_row, _rounded, _Story, rags
 from metrics.vocab import Aggregation, ApprovalState, Frequency, Polarity, Unit
 
 
-def _pin_final(story: _Story, row: dict[str, Any]) -> None:
-    """Nudge the year-end value, by the smallest step, into the colour the profile asks for."""
-    wanted = {"green": "Green", "amber": "Amber", "red": "Red"}.get(story.outlook)
-    target, upper = row["Target"], row["Target upper"]
-    if wanted is None or target is None or row["Actual"] is None:
-        return
-
-    def first_fit(actuals: list[float]) -> int | None:
-        """The first of these values with the wanted colour under the metric's tolerance and
-        the default one alike (one rating call)."""
-        n = len(actuals)
-        colours = rags(
-            actuals * 2, [target] * 2 * n, [upper] * 2 * n, story.polarity,
-            [story.tolerance] * n + [""] * n,
-        )  # fmt: skip
-        fits = (np.array(colours[:n]) == wanted) & (np.array(colours[n:]) == wanted)
-        found = np.flatnonzero(fits)
-        return int(found[0]) if len(found) else None
-
-    # The value itself, then the candidates nearest first; the first that fits is taken.
+def _candidates(story: _Story, row: dict[str, Any]) -> tuple[list[float], Callable[[int], None]]:
+    """The year-end value then its alternatives, nearest first, and how to take the k-th."""
     if story.has_ratio:
         scale = 100.0 if story.unit == Unit.PERCENT else 1.0
         denominator = row["Denominator"]
@@ -52,15 +35,43 @@ def _pin_final(story: _Story, row: dict[str, Any]) -> None:
             n for n in numerators if 0 <= n <= (denominator if scale == 100 else math.inf)
         ]
         actuals = [round(scale * n / denominator, story.decimals) for n in numerators]
-        found = first_fit([row["Actual"], *actuals])
-        if found:
-            row.update(Numerator=numerators[found - 1], Actual=actuals[found - 1])
-        return
+        return [row["Actual"], *actuals], lambda k: row.update(
+            Numerator=numerators[k - 1], Actual=actuals[k - 1]
+        )
     unit = 10.0**-story.decimals
-    actuals = [round(row["Actual"] + step * unit, story.decimals) for step in _steps(400)]
-    found = first_fit([row["Actual"], *[actual for actual in actuals if actual >= 0]])
-    if found:
-        row["Actual"] = [actual for actual in actuals if actual >= 0][found - 1]
+    steps = [round(row["Actual"] + step * unit, story.decimals) for step in _steps(400)]
+    actuals = [actual for actual in steps if actual >= 0]
+    return [row["Actual"], *actuals], lambda k: row.update(Actual=actuals[k - 1])
+
+
+def _pin_finals(finals: list[tuple[_Story, dict[str, Any]]]) -> None:
+    """Nudge each year-end value, by the smallest step, into the colour its profile asks for:
+    the nearest candidate with that colour under the metric's tolerance and the default one
+    alike (one rating call for every measure's candidates)."""
+    pinned = []
+    for story, row in finals:
+        wanted = {"green": "Green", "amber": "Amber", "red": "Red"}.get(story.outlook)
+        if wanted is not None and row["Target"] is not None and row["Actual"] is not None:
+            pinned.append((story, row, wanted, *_candidates(story, row)))
+    actuals, targets, uppers, polarities, tolerances = [], [], [], [], []
+    for story, row, _, candidates, _ in pinned:
+        for tolerance in (story.tolerance, ""):
+            n = len(candidates)
+            actuals += candidates
+            targets += [row["Target"]] * n
+            uppers += [row["Target upper"]] * n
+            polarities += [story.polarity] * n
+            tolerances += [tolerance] * n
+    colours = np.array(rags(actuals, targets, uppers, polarities, tolerances) if pinned else [])
+    start = 0
+    for _, _, wanted, candidates, take in pinned:
+        n = len(candidates)
+        own, default = colours[start : start + n], colours[start + n : start + 2 * n]
+        fits = (own == wanted) & (default == wanted)
+        start += 2 * n
+        found = np.flatnonzero(fits)
+        if len(found) and found[0]:  # the first that fits, unless the value itself does
+            take(int(found[0]))
 
 
 def _steps(limit: int) -> list[int]:
@@ -96,7 +107,7 @@ def _zero_target_levels(story: _Story) -> np.ndarray:
 
 
 def _history(story: _Story, adjustments: dict[str, float]) -> list[dict[str, Any]]:
-    """The Values rows of one metric, before commentary and approval."""
+    """The Values rows of one metric, before its year end is pinned to its colour."""
     zero_target = not story.data_only and story.targets[1] == 0
     levels = _zero_target_levels(story) if zero_target else story.levels()
     levels = _calibrate_year(story, levels)
@@ -116,24 +127,31 @@ def _history(story: _Story, adjustments: dict[str, float]) -> list[dict[str, Any
         else:
             row["Actual"] = _rounded(story, level)
         rows.append(row)
-    _pin_final(story, rows[-1])
+    return rows
+
+
+def _drop_missing(story: _Story, rows: list[dict[str, Any]]) -> None:
+    """Blank the actuals the profile says were never sent."""
     for row in rows:
         if row["Period"] in story.missing:
             row.update(Actual=None, Numerator=None, Denominator=None)
-    return rows
 
 
 # --- Commentary and approval --------------------------------------------------------------------
 
 
 # What an officer writes against a red, and what they are doing about it, by service.
-def _annotate(story: _Story, rows: list[dict[str, Any]], notes: dict[str, tuple[str, str]]) -> None:
+def _annotate(
+    story: _Story,
+    rows: list[dict[str, Any]],
+    statuses: list[str | None],
+    notes: dict[str, tuple[str, str]],
+) -> None:
     """Commentary on reds (the profile's own words near the year end), approval on every row."""
     latest = len(rows) - 1
     recent = 3 if story.frequency == Frequency.MONTHLY else 1
     pool = RED_NOTES.get(story.service, GENERAL_NOTES)
     cause: tuple[str, str] | None = None  # one cause for a run of reds, as an officer would
-    statuses = _statuses(story, rows)
     for index, row in enumerate(rows):
         row["Commentary"], row["Corrective action"] = "", ""
         status = statuses[index]
@@ -162,23 +180,32 @@ def _continued(note: str) -> str:
     return f"As last month: {note[0].lower()}{note[1:]}"
 
 
-def _statuses(story: _Story, rows: list[dict[str, Any]]) -> list[str | None]:
-    """Each row's colour against its own target (None without an actual or a target)."""
-    rated = [row for row in rows if row["Actual"] is not None and row["Target"] is not None]
+def _statuses(histories: list[tuple[_Story, list[dict[str, Any]]]]) -> list[list[str | None]]:
+    """Each row's colour against its own target (None without an actual or a target), for every
+    measure's rows in one rating call."""
+    rated = [
+        (story, row)
+        for story, rows in histories
+        for row in rows
+        if row["Actual"] is not None and row["Target"] is not None
+    ]
     colours = iter(
         rags(
-            [row["Actual"] for row in rated],
-            [row["Target"] for row in rated],
-            [row["Target upper"] for row in rated],
-            story.polarity,
-            [story.tolerance] * len(rated),
+            [row["Actual"] for _, row in rated],
+            [row["Target"] for _, row in rated],
+            [row["Target upper"] for _, row in rated],
+            [story.polarity for story, _ in rated],
+            [story.tolerance for story, _ in rated],
         )
         if rated
         else []
     )
     return [
-        next(colours) if row["Actual"] is not None and row["Target"] is not None else None
-        for row in rows
+        [
+            next(colours) if row["Actual"] is not None and row["Target"] is not None else None
+            for row in rows
+        ]
+        for _, rows in histories
     ]
 
 
@@ -193,26 +220,32 @@ def values_frame() -> pd.DataFrame:
     """The Values sheet of the demo: 2015-16 and 2016-17 for every metric, the same every run."""
     profiles = profiles_frame().set_index("Code")
     extra = commentary_frame()
-    rows: list[dict[str, Any]] = []
     # One story per measure, stepped month by month (120 templates, the demo only): a loop by
-    # nature, not a rule over a council's rows.
+    # nature, not a rule over a council's rows. Each story draws from its own generator, so
+    # rating every measure's year end, then every row, in one call each changes no draw.
+    stories, notes = [], []
     for template in metrics_frame().to_dict("records"):
         mine = extra[extra["Code"] == template["Code"]]
+        story = _Story(template, profiles.loc[template["Code"]])
         adjustments = {
             p: float(a.rstrip("%")) / 100
             for p, a in zip(mine["Period"], mine["Adjust actual"], strict=True)
             if a.strip()
         }
-        notes = {
-            p: (c, a)
-            for p, c, a in zip(
-                mine["Period"], mine["Commentary"], mine["Corrective action"], strict=True
-            )
-        }
-        story = _Story(template, profiles.loc[template["Code"]])
-        history = _history(story, adjustments)
-        _annotate(story, history, notes)
-        rows.extend(history)
-    frame = pd.DataFrame(rows, columns=VALUE_COLUMNS)
+        stories.append((story, _history(story, adjustments)))
+        notes.append(
+            {
+                p: (c, a)
+                for p, c, a in zip(
+                    mine["Period"], mine["Commentary"], mine["Corrective action"], strict=True
+                )
+            }
+        )
+    _pin_finals([(story, rows[-1]) for story, rows in stories])
+    for story, rows in stories:
+        _drop_missing(story, rows)
+    for (story, rows), statuses, own in zip(stories, _statuses(stories), notes, strict=True):
+        _annotate(story, rows, statuses, own)
+    frame = pd.DataFrame([row for _, rows in stories for row in rows], columns=VALUE_COLUMNS)
     frame[NUMBER_COLUMNS] = frame[NUMBER_COLUMNS].astype(float)
     return frame
