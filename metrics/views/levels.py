@@ -94,16 +94,35 @@ def teams_behind(rows: pd.DataFrame, where: Structure, rules: RatingRules) -> pd
     )
 
 
+def members(
+    kind: str, code: str, rows: pd.DataFrame, where: Structure
+) -> tuple[str, pd.DataFrame] | None:
+    """A level's name and the month's rows its roll-up counts (a priority: everything that serves
+    it; an initiative: its measures and those aligned to them; a service or a team: its own),
+    or None if there is no such level."""
+    if kind == "team":
+        team = where.teams.loc[where.teams["code"] == code]
+        return None if team.empty else (str(team["name"].iloc[0]), rows[rows["team_code"] == code])
+    name = UNALIGNED_LABEL if (kind, code) == ("priority", UNALIGNED) else where.name(kind, code)
+    if name is None:
+        return None
+    if kind == "priority":
+        return name, rows[rows["serves"] == code]
+    if kind == "initiative":
+        return name, initiative_members(rows.drop_duplicates("code"), code)
+    return name, rows[rows["service_code"] == code]
+
+
 def priority_view(
     code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
 ) -> LevelView | None:
     """A priority: everything that serves it (its Corporate Plan measures, the initiatives that
     deliver it with their ME2E measures, and Service Standards measures aligned to any of
     those or to the priority itself), rolled up; None if there is no such priority."""
-    name = UNALIGNED_LABEL if code == UNALIGNED else where.name("priority", code)
-    if name is None:
+    found = members("priority", code, rows, where)
+    if found is None:
         return None
-    mine = rows[rows["serves"] == code]
+    name, mine = found
     own = mine[(mine["tier"] == Tier.CORPORATE_PLAN.value) & (mine["via"] == "priority")]
     below = mine[~among(mine["code"], own["code"])].drop_duplicates("code")
     status, counts, why = _rollup_one(mine, rules)
@@ -160,13 +179,13 @@ def initiative_view(
 ) -> LevelView | None:
     """An ME2E initiative: its measures, the Service Standards measures aligned to it or to its
     measures, and the priorities it delivers (the way back up)."""
-    name = where.name("initiative", code)
-    if name is None:
+    found = members("initiative", code, rows, where)
+    if found is None:
         return None
-    members = initiative_members(rows.drop_duplicates("code"), code)
-    own = members[members["tier"] == Tier.ME2E.value]
-    below = members[members["tier"] != Tier.ME2E.value]
-    status, counts, why = _rollup_one(members, rules)
+    name, mine = found
+    own = mine[mine["tier"] == Tier.ME2E.value]
+    below = mine[mine["tier"] != Tier.ME2E.value]
+    status, counts, why = _rollup_one(mine, rules)
     delivers = where.delivers.loc[where.delivers["initiative_code"] == code, "priority_code"]
     path = [Crumb("priority", p, where.name("priority", p) or p) for p in delivers]
     return LevelView(
@@ -179,10 +198,10 @@ def initiative_view(
         path=path,
         metrics=metric_table(own),
         aligned=with_alignment(below),
-        children=rollup_table(members, "service_code", where.options("service"), rules, "Service")
+        children=rollup_table(mine, "service_code", where.options("service"), rules, "Service")
         .rename(columns={"Service": "Name"})
         .assign(kind="service"),
-        teams=teams_behind(members, where, rules),
+        teams=teams_behind(mine, where, rules),
     )
 
 
@@ -190,10 +209,10 @@ def service_view(
     code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
 ) -> LevelView | None:
     """A service: its teams rolled up, all its measures, and the priorities they serve."""
-    name = where.name("service", code)
-    if name is None:
+    found = members("service", code, rows, where)
+    if found is None:
         return None
-    mine = rows[rows["service_code"] == code]
+    name, mine = found
     status, counts, why = _rollup_one(mine, rules)
     teams = rollup_table(mine, "team_code", where.options("team"), rules, "Team")
     all_teams = where.teams.loc[where.teams["service_code"] == code, "code"]
@@ -232,16 +251,16 @@ def team_view(
     code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
 ) -> LevelView | None:
     """A team: its measures and what each is aligned to, under its service."""
-    team = where.teams.loc[where.teams["code"] == code]
-    if team.empty:
+    found = members("team", code, rows, where)
+    if found is None:
         return None
-    service = str(team["service_code"].iloc[0])
-    mine = rows[rows["team_code"] == code]
+    name, mine = found
+    service = str(where.teams.loc[where.teams["code"] == code, "service_code"].iloc[0])
     status, counts, why = _rollup_one(mine, rules)
     return LevelView(
         kind="team",
         code=code,
-        name=str(team["name"].iloc[0]),
+        name=name,
         status=status,
         counts=counts,
         why=why,
@@ -263,17 +282,22 @@ LEVELS = {
 def level_index(
     kind: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
 ) -> pd.DataFrame:
-    """Every priority, initiative, service or team, rolled up exactly as its own page rolls it up:
-    code, Name, Status and the counts, Red first."""
-    found = (LEVELS[kind](code, rows, where, rules) for code in where.options(kind))
-    views = [view for view in found if view is not None]
+    """Every priority, initiative, service or team, rolled up exactly as its own page rolls it up
+    (`members`, then `_rollup_one`; none of its tables built): code, Name, Status and the
+    counts, Red first."""
+    found = ((code, members(kind, code, rows, where)) for code in where.options(kind))
+    levels = [(code, level[0], *_rollup_one(level[1], rules)) for code, level in found if level]
     table = pd.DataFrame(
         {
-            "code": [v.code for v in views],
-            "Name": [where.team_label(v.code) if kind == "team" else v.name for v in views],
-            "Status": [status_label(v.status) if v.status else NOTHING_DUE for v in views],
-            **{c: [v.counts[c] for v in views] for c in COUNT_COLUMNS},
-            "Why": [v.why for v in views],
+            "code": [code for code, *_ in levels],
+            "Name": [
+                where.team_label(code) if kind == "team" else name for code, name, *_ in levels
+            ],
+            "Status": [
+                status_label(status) if status else NOTHING_DUE for *_, status, _, _ in levels
+            ],
+            **{c: [counts[c] for *_, counts, _ in levels] for c in COUNT_COLUMNS},
+            "Why": [why for *_, why in levels],
             "kind": kind,
         }
     )
