@@ -285,19 +285,16 @@ def level_index(
     """Every priority, initiative, service or team, rolled up exactly as its own page rolls it up
     (`members`, then `_rollup_one`; none of its tables built): code, Name, Status and the
     counts, Red first."""
-    found = ((code, members(kind, code, rows, where)) for code in where.options(kind))
-    levels = [(code, level[0], *_rollup_one(level[1], rules)) for code, level in found if level]
+    found = {code: members(kind, code, rows, where) for code in where.options(kind)}
+    names = {code: level[0] for code, level in found.items() if level is not None}
+    rolled = {c: _rollup_one(level[1], rules) for c, level in found.items() if level is not None}
     table = pd.DataFrame(
         {
-            "code": [code for code, *_ in levels],
-            "Name": [
-                where.team_label(code) if kind == "team" else name for code, name, *_ in levels
-            ],
-            "Status": [
-                status_label(status) if status else NOTHING_DUE for *_, status, _, _ in levels
-            ],
-            **{c: [counts[c] for *_, counts, _ in levels] for c in COUNT_COLUMNS},
-            "Why": [why for *_, why in levels],
+            "code": list(rolled),
+            "Name": [where.team_label(c) if kind == "team" else names[c] for c in rolled],
+            "Status": [status_label(s) if s else NOTHING_DUE for s, _, _ in rolled.values()],
+            **{c: [counts[c] for _, counts, _ in rolled.values()] for c in COUNT_COLUMNS},
+            "Why": [why for _, _, why in rolled.values()],
             "kind": kind,
         }
     )
