@@ -3,7 +3,7 @@ on its tolerance edge, a negative currency value and an OFFICIAL-SENSITIVE canar
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -14,6 +14,9 @@ from metrics.models import Metric, PeriodValue, Priority, Service
 CANARY = "Canary quokka zebra measure"
 CANARY_NOTE = "canary commentary xyzzy"
 RATED_ON = date(2016, 4, 20)
+# When the officer entered the values: fixed, because a snapshot keeps each value's last-updated
+# day and a test pins the hash of one (a build stamped with the clock changed it at midnight).
+ENTERED_AT = datetime(2016, 4, 4, 9, 30, tzinfo=UTC)
 
 # code -> template fields; values: code -> {period: (actual, target)}
 METRICS: dict[str, dict[str, object]] = {
@@ -106,7 +109,7 @@ def build(
                         corrective_action=note if label == "2016-03" else "",
                         status=status,
                         entered_by="officer@council",
-                        entered_at=store.now(),
+                        entered_at=ENTERED_AT,
                     )
                 )
 

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from committee_council import RATED_ON, build
+from committee_council import ENTERED_AT, RATED_ON, build
 from conftest import engine_at_revision
 from sqlalchemy import Engine, exc, inspect, text
 
 from metrics import snapshots, store
 
 # The hash the code before 0006 gave the committee council's March 2016 snapshot (commit
-# f50dd97): pinned, so that a change to the canonical row cannot pass unseen.
-HASH_BEFORE_0006 = "cee2ffdea6ae912108f4cf233bc1861d89d0054b7b7ba28a8857cbde6280a822"
+# f50dd97, values entered at `ENTERED_AT`): pinned, so that a change to the canonical row cannot
+# pass unseen. Each row's last-updated day is in the hash, so the council's entry time is fixed.
+HASH_BEFORE_0006 = "fa0b67a2e7e1b784c31769f8a7c540d362852a5d372582a6446da89606b66d16"
 TABLES = ("snapshot", "snapshot_row", "snapshot_rollup", "snapshot_restatement")
 
 
@@ -63,6 +64,7 @@ def test_a_snapshot_frozen_before_0006_still_verifies_after_it(
     assert check.ok and check.computed == HASH_BEFORE_0006
     rows = snapshots.show(engine_at_0005, snapshot_id, clearance="OFFICIAL-SENSITIVE").rows
     assert len(rows) == 5 and (rows["risk_why"] == "").all()
+    assert set(rows["last_updated"]) == {ENTERED_AT.date()}
     with pytest.raises(exc.DatabaseError, match="frozen"), engine_at_0005.begin() as connection:
         connection.execute(text("UPDATE snapshot_row SET risk_why = 'made up'"))
 
