@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import getpass
 import os
-import smtplib
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,8 @@ from metrics.later import Later
 from metrics.vocab import Marking, Tier
 
 if TYPE_CHECKING:
+    import smtplib
+
     import pandas as pd
     from sqlalchemy import Engine
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from metrics import inert as inert_text
     from metrics.queries import entry as entry_queries
 else:  # imported when a command runs, not for `--help` (docs/performance.md)
-    pd = Later("pandas")
+    pd, smtplib = Later("pandas"), Later("smtplib")
     backup, demo, pipeline, quality, queries = (
         Later(f"metrics.{name}") for name in ("backup", "demo", "pipeline", "quality", "queries")
     )

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from metrics.models import AuditLog, DataVersion, KeptRating
@@ -144,7 +144,10 @@ def keep_ratings(
 
 
 def _kept_upsert(engine: Engine, whole: bool) -> Any:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    # The dialect's own INSERT, for its ON CONFLICT: imported here, so that a SQLite council
+    # never loads PostgreSQL's dialect (42 ms of every command's start).
+    name = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+    dialect = import_module(f"sqlalchemy.dialects.{name}")
     statement = dialect.insert(KeptRating)
     key = ["metric_id", "period", "approved_only"]
     replaced = {name: statement.excluded[name] for name in KeptRating.model_fields}

@@ -11,16 +11,21 @@ client (`mogrify`): each value is quoted by the driver, never pasted into the st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import psycopg
 import pyarrow as pa
-from psycopg import ClientCursor, errors, pq
 from pyarrow import csv
 from sqlalchemy import Connection
 from sqlalchemy import types as sqltypes
 from sqlmodel.sql.sqltypes import AutoString
+
+from metrics.later import Later
+
+if TYPE_CHECKING:
+    import psycopg
+else:  # only a PostgreSQL council reads by COPY: SQLite's never loads psycopg (86 ms)
+    psycopg = Later("psycopg")
 
 # PostgreSQL's CSV writes a NULL as nothing and an empty text as "", which the reader keeps apart.
 STATEMENT = "COPY ({query}) TO STDOUT WITH (FORMAT csv)"
@@ -69,7 +74,7 @@ def copied_rows(connection: Connection, query: Any) -> pd.DataFrame:
     driver = connection.connection.driver_connection
     assert isinstance(driver, psycopg.Connection), "COPY is read through psycopg"
     select, parameters = str(compiled), compiled.params
-    cursor = ClientCursor(driver)
+    cursor = psycopg.ClientCursor(driver)
     # SQLAlchemy's listeners (echo, the statement counters, the query plan tests) are told of
     # the SELECT the COPY runs, as of any statement sent through SQLAlchemy.
     connection.dispatch.before_cursor_execute(connection, cursor, select, parameters, None, False)
@@ -107,7 +112,7 @@ def _copy_out(driver: psycopg.Connection[Any], statement: str) -> bytes:
     try:
         pgconn.send_query(statement.encode(encoding))
         started = pgconn.get_result()
-        if started is None or started.status != pq.ExecStatus.COPY_OUT:
+        if started is None or started.status != psycopg.pq.ExecStatus.COPY_OUT:
             _drain(pgconn)
             raise _error(started, encoding)
         parts = []
@@ -118,7 +123,7 @@ def _copy_out(driver: psycopg.Connection[Any], statement: str) -> bytes:
             parts.append(bytes(part))
         ended = pgconn.get_result()
         _drain(pgconn)
-        if ended is not None and ended.status != pq.ExecStatus.COMMAND_OK:
+        if ended is not None and ended.status != psycopg.pq.ExecStatus.COMMAND_OK:
             raise _error(ended, encoding)  # the query failed part way (a division by zero)
         return b"".join(parts)
     finally:
@@ -133,5 +138,5 @@ def _drain(pgconn: Any) -> None:
 
 def _error(result: Any, encoding: str) -> Exception:
     if result is None:
-        return errors.OperationalError("COPY sent no result")
-    return errors.error_from_result(result, encoding=encoding)
+        return psycopg.errors.OperationalError("COPY sent no result")
+    return psycopg.errors.error_from_result(result, encoding=encoding)
