@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 DB := data/scorecard.db
 
+# Let Python keep its bytecode cache (its default), which these build machines turn off: without
+# it every test worker, server and command compiled the app's modules from source again, and
+# pytest re-rewrote every test module (8 s of each worker's start; 0.1 s of a 1.3 s `status`).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: run test faults install install-dev demo lint format bench screenshots walk clean
 
 run: install

@@ -242,11 +242,12 @@ def rate(
         return empty_status()
     values = values.assign(position=_position(values, due, fy_start))
     frame = _attach_values(due, values)
-    frame = frame.join(_year_to_date(due, values), on="metric_id")
+    so_far = _year_so_far(due, values)  # read by both the year to date and the forecast
+    frame = frame.join(_year_to_date(so_far), on="metric_id")
     if status_only:
         frame = frame.assign(forecast=np.nan, forecast_target=np.nan, forecast_target_upper=np.nan)
     else:
-        frame = frame.join(_forecast(due, values), on="metric_id")
+        frame = frame.join(_forecast(due, values, so_far), on="metric_id")
     rated = apply_rules(frame, today=today, rules=rules, explain_why=not status_only)
     spc_columns = ["spc_variation", "spc_assurance", "spc_variation_why", "spc_assurance_why"]
     if status_only:
@@ -307,15 +308,13 @@ def _year_so_far(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     return merged[merged["period_end"] <= merged["due_end"]]
 
 
-def _year_to_date(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    so_far = _year_so_far(due, values)
+def _year_to_date(so_far: pd.DataFrame) -> pd.DataFrame:
     if so_far.empty:
         return pd.DataFrame(columns=["ytd", "ytd_target", "ytd_target_upper"])
     return rating.year_to_date(so_far)
 
 
-def _forecast(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    so_far = _year_so_far(due, values)
+def _forecast(due: pd.DataFrame, values: pd.DataFrame, so_far: pd.DataFrame) -> pd.DataFrame:
     if so_far.empty:  # nothing entered this year (and the frame below cannot be built)
         return pd.DataFrame(columns=["forecast", "forecast_target", "forecast_target_upper"])
     whole_year = values.merge(
