@@ -9,16 +9,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# Text columns are held as Python strings, not Arrow's: the same `str` dtype with the same
+# behaviour (missing is NaN), only stored differently. pandas 3 stores them in Arrow by default,
+# and at a council's size every take, comparison and copy of a text column then costs an Arrow
+# compute call: at S a month's rating took a third longer, and the test suite a quarter more
+# CPU (docs/performance.md). Every frame the read layer builds comes after this (queries
+# imports this module).
+pd.options.mode.string_storage = "python"
+
 
 def among(values: pd.Series, wanted: Iterable[object]) -> pd.Series:
     """Whether each value (a code, an id) is one of `wanted` (`Series.isin`); a missing value
     never is.
 
-    pandas' Arrow-backed strings build one Arrow scalar per wanted value before comparing, about
-    5 µs each: 20,000 wanted codes cost 100 ms. Arrow's own `is_in` takes 1 ms.
+    Text held in Arrow (pandas' default storage, not this app's) is compared by Arrow's own
+    `is_in`: pandas would build one Arrow scalar per wanted value, about 5 µs each, 100 ms for
+    20,000 wanted codes, where `is_in` takes 1 ms. Python strings and numbers go to `isin`'s
+    hash table (1.5 ms for 20,000; the same codes converted to Arrow first took 33 ms).
     """
     if not isinstance(wanted, pd.Series | pd.Index | np.ndarray | list):
         wanted = list(wanted)
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return values.isin(wanted) & values.notna()
     data = pa.array(values, from_pandas=True)
     if pa.types.is_null(data.type):  # no values, or none but missing ones: none is among them
         return pd.Series(False, index=values.index, dtype=bool)

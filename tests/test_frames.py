@@ -9,6 +9,8 @@ import pytest
 
 from metrics.frames import among, first_in_order, looked_up
 
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default, not the app's
+
 
 @pytest.mark.parametrize(
     ("values", "wanted", "expected"),
@@ -23,16 +25,28 @@ from metrics.frames import among, first_in_order, looked_up
         ([1, 2, 3], pd.Series([3, 1]), [True, False, True]),  # ids as well as codes
     ],
 )
-def test_among_is_isin(values: list, wanted: object, expected: list[bool]) -> None:
-    series = pd.Series(values, index=np.arange(len(values)) * 10, dtype=None if values else str)
+@pytest.mark.parametrize("text", ["str", ARROW_TEXT, object], ids=["python", "arrow", "object"])
+def test_among_is_isin(values: list, wanted: object, expected: list[bool], text: object) -> None:
+    numbers = values and isinstance(values[0], int)
+    series = pd.Series(values, index=np.arange(len(values)) * 10, dtype=None if numbers else text)
     got = among(series, wanted)  # type: ignore[arg-type]
     assert got.tolist() == expected
+    assert got.dtype == bool
     assert got.index.equals(series.index)  # rows keep their labels, for a mask
 
 
-def test_among_agrees_with_isin_over_many_codes() -> None:
-    codes = pd.Series([f"M{i:05d}" for i in range(5_000)] + [None] * 3, dtype="str")
-    wanted = pd.Series([f"M{i:05d}" for i in range(0, 10_000, 3)], dtype="str")
+def test_the_app_holds_text_as_python_strings() -> None:
+    """The read layer sets pandas' text storage before any frame is read (`metrics.frames`)."""
+    import metrics.queries  # noqa: F401
+
+    assert pd.Series(["CP01", None], dtype="str").dtype.storage == "python"
+    assert pd.DataFrame({"code": ["CP01"]})["code"].dtype == pd.StringDtype("python", np.nan)
+
+
+@pytest.mark.parametrize("text", ["str", ARROW_TEXT], ids=["python", "arrow"])
+def test_among_agrees_with_isin_over_many_codes(text: object) -> None:
+    codes = pd.Series([f"M{i:05d}" for i in range(5_000)] + [None] * 3, dtype=text)
+    wanted = pd.Series([f"M{i:05d}" for i in range(0, 10_000, 3)], dtype=text)
     assert among(codes, wanted).tolist() == codes.isin(wanted).tolist()
 
 
@@ -44,8 +58,8 @@ def test_among_does_not_compare_as_arrow_strings(monkeypatch: pytest.MonkeyPatch
         raise AssertionError("compared as Arrow strings")
 
     monkeypatch.setattr(string_arrow.ArrowStringArray, "isin", refuse)
-    codes = pd.Series(["CP01", "HOU02", None], dtype="str")
-    assert among(codes, pd.Series(["HOU02"], dtype="str")).tolist() == [False, True, False]
+    codes = pd.Series(["CP01", "HOU02", None], dtype=ARROW_TEXT)
+    assert among(codes, pd.Series(["HOU02"], dtype=ARROW_TEXT)).tolist() == [False, True, False]
 
 
 STATUS = pd.DataFrame(
@@ -101,7 +115,7 @@ TIERS = {"Corporate Plan": 0, "ME2E": 1, "Service Standards": 2}
 def test_looked_up_is_map_with_a_default(
     values: list, table: dict, default: object, expected: list
 ) -> None:
-    for kind in ("str", object):  # Arrow-backed text, as pages read it, and Python objects
+    for kind in ("str", ARROW_TEXT, object):  # text as the app holds it, in Arrow, as objects
         series = pd.Series(values, index=np.arange(len(values)) * 10, dtype=kind)
         got = looked_up(series, table, default)
         assert got.index.equals(series.index)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
+from metrics import frames  # noqa: F401  (before any frame is read: pandas' text storage)
 from metrics.access import CurrentUser, user_from_row, visible_markings
 from metrics.models import (
     AuditLog,
