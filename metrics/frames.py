@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 # Text columns are held as Python strings, not Arrow's: the same `str` dtype with the same
 # behaviour (missing is NaN), only stored differently. pandas 3 stores them in Arrow by default,
 # and at a council's size every take, comparison and copy of a text column then costs an Arrow
-# compute call: at S a month's rating took a third longer, and the test suite a quarter more
-# CPU (docs/performance.md). Every frame the read layer builds comes after this (queries
+# compute call: at S a month's rating took twice as long, and the page tests a third more CPU
+# (docs/performance.md). Every frame the read layer builds comes after this (queries
 # imports this module).
 pd.options.mode.string_storage = "python"
 
@@ -60,8 +60,8 @@ def looked_up(
     values: pd.Series, table: Mapping[str, object], default: object = np.nan
 ) -> pd.Series:
     """Each text's entry in `table` (`Series.map` with a dict), `default` where it has none or
-    is missing. pandas maps Arrow-backed strings one Python object at a time, 15 ms for the
-    20,000 tiers of XL; Arrow finds each one's place among the table's keys in 0.3 ms."""
+    is missing. pandas maps text one Python object at a time, 10 to 15 ms for the 20,000 tiers
+    of XL; Arrow finds each one's place among the table's keys in a few."""
     text = pa.array(values, type=pa.large_string(), from_pandas=True)
     place = pc.index_in(text, value_set=pa.array(list(table), type=pa.large_string()))
     entries = pd.Series([*table.values(), default]).to_numpy()  # the default last, at -1
