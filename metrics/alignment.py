@@ -138,14 +138,20 @@ SEPARATOR = "|"  # between the steps of a node id; codes may hold "/" (team code
 
 
 def placed(status: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
-    """Status rows, one per priority each metric serves (`serves`, and `via`: how), with the
-    ids of the metric's nodes in the tree.
+    """Status rows, one per priority each metric serves (`serves`, and `via`: how). Their
+    places in the tree are named by `tree` (`node_ids`), the one reader of them."""
+    return status.merge(served.rename(columns={"priority_code": "serves"}), on="code", how="inner")
+
+
+def node_ids(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
+    """`placed()` rows with the ids of the metric's nodes in the tree (only the priority's and
+    the initiative's or service's, unless `whole`: building them all for 20,000 measures of XL
+    took 30 ms of every month's reading, and only the dashboard's tree reads them).
 
     Ids are paths, so a team that serves two priorities appears under both:
     `P:<priority>`, then `|I:<initiative>` (ME2E) or `|S:<service>|T:<team>` (Service
     Standards), then `|M:<code>`.
     """
-    rows = status.merge(served.rename(columns={"priority_code": "serves"}), on="code", how="inner")
     top = "P:" + rows["serves"].astype(str)
     me2e = rows["tier"] == Tier.ME2E.value
     service_tier = rows["tier"] == Tier.SERVICE_STANDARDS.value
@@ -160,14 +166,18 @@ def placed(status: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
         ),
         index=rows.index,
     )
+    rows = rows.assign(node_priority=top, node_second=second)
+    if not whole:
+        return rows
     third = (second + SEPARATOR + "T:" + rows["team_code"].fillna(UNALIGNED).astype(str)).where(
         service_tier, ""
     )
     parent = third.where(third != "", second.where(second != "", top))
-    rows["node_priority"], rows["node_second"], rows["node_third"] = top, second, third
-    rows["node_parent"] = parent
-    rows["node_id"] = parent + SEPARATOR + "M:" + rows["code"].astype(str)
-    return rows
+    return rows.assign(
+        node_third=third,
+        node_parent=parent,
+        node_id=parent + SEPARATOR + "M:" + rows["code"].astype(str),
+    )
 
 
 # What a membership row keeps of its metric: where it sits, and what the roll-up (rag,
@@ -185,16 +195,16 @@ def _levels(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
     then only the priority and the initiative or service): node, parent, kind and code of the
     node, with what the roll-up and the leaves read of the metric (MEMBER_COLUMNS)."""
     rows = rows[[c for c in MEMBER_COLUMNS if c in rows]]  # copied once a level: keep it narrow
-    unused = pd.Series("", index=rows.index)
     levels = [
-        ("node_priority", unused, "priority", rows["serves"]),
-        ("node_second", rows["node_priority"], "initiative", rows["initiative_code"]),
-        ("node_third", rows["node_second"], "team", rows["team_code"]),
-        ("node_id", rows["node_parent"], "metric", rows["code"]),
+        ("node_priority", None, "priority", "serves"),
+        ("node_second", "node_priority", "initiative", "initiative_code"),
+        ("node_third", "node_second", "team", "team_code"),
+        ("node_id", "node_parent", "metric", "code"),
     ][: None if whole else 2]
     frames = []
     for column, parent, kind, code in levels:
-        frame = rows.assign(node=rows[column], parent=parent, kind=kind, node_code=code)
+        above = rows[parent] if parent else ""
+        frame = rows.assign(node=rows[column], parent=above, kind=kind, node_code=rows[code])
         if column == "node_second":
             service = frame["tier"] == Tier.SERVICE_STANDARDS.value
             frame["kind"] = np.where(service, "service", "initiative")
@@ -208,15 +218,17 @@ def _levels(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
 def tree(
     rows: pd.DataFrame, where: Structure, *, rules: RatingRules, whole: bool = True
 ) -> pd.DataFrame:
-    """Tree nodes from `placed()` rows: id, parent, kind, code, label, title, value, the
-    status counts, the rolled-up status (a metric's own status for a leaf) and a one-line
-    summary of the counts. Not `whole`: the priorities and the initiatives and services under
-    them only (what `overview` shows), without the teams and measures (20,000 leaves at XL)."""
+    """Tree nodes from `placed()` rows (placed by `node_ids`): id, parent, kind, code, label,
+    title, value, the status counts, the rolled-up status (a metric's own status for a leaf)
+    and a one-line summary of the counts. Not `whole`: the priorities and the initiatives and
+    services under them only (what `overview` shows), without the teams and measures (20,000
+    leaves at XL)."""
     if rows.empty:
         return pd.DataFrame(
             columns=["id", "parent", "kind", "code", "label", "title", "value", "status", "summary"]
         )
-    membership = _levels(rows, whole=whole)
+    narrow = rows[[c for c in MEMBER_COLUMNS if c in rows]]  # before the ids are added to it
+    membership = _levels(node_ids(narrow, whole=whole), whole=whole)
     nodes = rating.rollup(membership, "node", rules=rules).rename(columns={"node": "id"})
     meta = membership.drop_duplicates("node").set_index("node")
     nodes["parent"] = nodes["id"].map(meta["parent"])

@@ -56,6 +56,16 @@ def first_in_order(
     return frame.loc[order if limit is None else order[:limit]]
 
 
+def in_text_order(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The rows ordered by one text column, as `sort_values(column, ignore_index=True)` orders
+    them (by code point, missing last; ties in their order), but sorted by Arrow: pandas
+    compared Python strings a pair at a time, 19 ms for the 20,000 codes of XL where Arrow
+    takes 5."""
+    text = pa.array(frame[column], type=pa.large_string(), from_pandas=True)
+    order = pc.array_sort_indices(text).to_numpy()  # stable, missing last
+    return frame.take(order).reset_index(drop=True)
+
+
 def looked_up(
     values: pd.Series, table: Mapping[str, object], default: object = np.nan
 ) -> pd.Series:

@@ -214,7 +214,8 @@ def test_the_apps_reads_go_by_copy_on_postgresql_only(
     for read in reads:
         read()
     if engine.dialect.name == "postgresql":
-        assert len(copied) == 8  # the structure is five reads
+        assert len(copied) == 9  # the structure is five reads, the catalogue two
+        assert ["kind", "id", "code", "name"] in copied  # the places the catalogue names
         assert ["metric_id", "period", "rated_today", "rag", "actual", "explanation"] in copied
     else:
         assert copied == []

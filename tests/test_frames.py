@@ -1,5 +1,6 @@
 """`frames.among` answers as `Series.isin` does, for every kind of column the domain asks it of;
-`frames.first_in_order` as `sort_values` then `head`; `frames.looked_up` as `Series.map`."""
+`frames.first_in_order` as `sort_values` then `head`; `frames.looked_up` as `Series.map`;
+`frames.in_text_order` as `sort_values`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.frames import among, first_in_order, looked_up
+from metrics.frames import among, first_in_order, in_text_order, looked_up
 
 ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default, not the app's
 
@@ -141,3 +142,24 @@ def test_looked_up_agrees_with_map_over_many_rows() -> None:
     rng = np.random.default_rng(7)
     tiers = pd.Series(rng.choice([*TIERS, None, "x"], 20_000), dtype="str")
     assert looked_up(tiers, TIERS, 9).tolist() == tiers.map(TIERS).fillna(9).astype(int).tolist()
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ["HOU02", "CP01", "ME2E-3", "CP10", "cp01"],  # upper before lower case, as code points
+        ["B", None, "A", "B", None],  # missing last, ties in their order
+        ["Café", "Cafe", "Ça", "Zoo", "ß"],  # beyond ASCII: by code point, not by locale
+        ["team/a", "team-a", "team a", ""],  # the blank first
+        [],
+    ],
+    ids=["codes", "missing and ties", "accents", "punctuation", "none"],
+)
+@pytest.mark.parametrize("text", ["str", ARROW_TEXT, object], ids=["python", "arrow", "object"])
+def test_in_text_order_is_sort_values(codes: list, text: object) -> None:
+    frame = pd.DataFrame(
+        {"code": pd.Series(codes, dtype=text), "n": range(len(codes))},
+        index=range(10, 10 + len(codes)),
+    )
+    want = frame.sort_values("code", ignore_index=True, kind="stable")
+    pd.testing.assert_frame_equal(in_text_order(frame, "code"), want)

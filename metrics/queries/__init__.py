@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ARRAY,
@@ -24,12 +23,14 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlmodel import Session, col
 
-from metrics import frames  # noqa: F401  (before any frame is read: pandas' text storage)
+from metrics import frames  # before any frame is read: pandas' text storage
 from metrics.access import CurrentUser, user_from_row, visible_markings
 from metrics.models import (
     AuditLog,
@@ -73,60 +74,83 @@ def among(engine: Engine, column: Any, ids: list[int]) -> ColumnElement[bool]:
     return column.in_(ids)
 
 
+# Where a measure sits: the id column, the table, and the code and name columns it gives.
+PLACES: list[tuple[str, type[Priority | Initiative | Service | Team], str, str]] = [
+    ("priority_id", Priority, "priority_code", "priority"),
+    ("initiative_id", Initiative, "initiative_code", "initiative"),
+    ("service_id", Service, "service_code", "service"),
+    ("team_id", Team, "team_code", "team"),
+]
+
+
 def metric_frame(
     engine: Engine, *, clearance: str, tier: str | None = None, codes: list[str] | None = None
 ) -> pd.DataFrame:
     """Metric templates the clearance may see, with their place in the line of sight."""
-    query: Any = (
-        select(
-            col(Metric.id).label("metric_id"),
-            col(Metric.code),
-            col(Metric.title),
-            col(Metric.definition),
-            col(Metric.tier),
-            col(Metric.unit),
-            col(Metric.decimals),
-            col(Metric.polarity),
-            col(Metric.frequency),
-            col(Metric.aggregation),
-            col(Metric.tolerance),
-            col(Metric.tolerance_is_percent),
-            col(Metric.risk_impact),
-            col(Metric.marking),
-            col(Metric.data_only),
-            col(Metric.active_from),
-            col(Metric.active_to),
-            col(Metric.responsible_officer),
-            col(Priority.code).label("priority_code"),
-            col(Priority.name).label("priority"),
-            col(Initiative.code).label("initiative_code"),
-            col(Initiative.name).label("initiative"),
-            col(Service.code).label("service_code"),
-            col(Service.name).label("service"),
-            col(Team.code).label("team_code"),
-            col(Team.name).label("team"),
-            col(Metric.aligned_to_id),
-        )
-        .outerjoin(Priority, col(Metric.priority_id) == col(Priority.id))
-        .outerjoin(Initiative, col(Metric.initiative_id) == col(Initiative.id))
-        .outerjoin(Service, col(Metric.service_id) == col(Service.id))
-        .outerjoin(Team, col(Metric.team_id) == col(Team.id))
-        .where(visible_to(clearance))
-    )
+    query: Any = select(
+        col(Metric.id).label("metric_id"),
+        *[col(getattr(Metric, name)) for name in TEMPLATE],
+        *[col(getattr(Metric, ids)) for ids, *_ in PLACES],
+        col(Metric.aligned_to_id),
+    ).where(visible_to(clearance))
     if tier:
         query = query.where(col(Metric.tier) == tier)
     if codes is not None:
         query = query.where(col(Metric.code).in_(codes))
+    # The places' codes and names are looked up here, not joined: joined, PostgreSQL sent each
+    # name with each of XL's 20,000 measures (a fifth of the read) and pandas made a string of
+    # each one (docs/performance.md).
+    places = union_all(
+        *[
+            select(
+                literal(name).label("kind"),
+                col(table.id),
+                col(table.code),
+                col(table.name),
+            )
+            for _, table, _, name in PLACES
+        ]
+    ).subquery()
     with engine.connect() as connection:
         frame = driver_rows(connection, query)
+        known = driver_rows(connection, select(places))
         aligned = frame.pop("aligned_to_id")
-        frame["aligned_to"] = _aligned_codes(engine, connection, aligned, clearance=clearance)
+        if tier is None and codes is None:  # every measure it may see is here: no other read
+            [frame["aligned_to"]] = _by_id(aligned, frame["metric_id"], frame["code"])
+        else:
+            frame["aligned_to"] = _aligned_codes(engine, connection, aligned, clearance=clearance)
+    for ids, _, code_column, name_column in PLACES:
+        mine, place = known[known["kind"] == name_column], frame.pop(ids)
+        place_codes, names = _by_id(place, mine["id"], mine["code"], mine["name"])
+        at = frame.columns.get_loc("aligned_to")
+        frame.insert(at, code_column, place_codes)
+        frame.insert(at + 1, name_column, names)
     frame["tolerance"] = frame["tolerance"].astype(float)
     for flag in ("tolerance_is_percent", "data_only"):  # SQLite's driver gives 0 and 1
         frame[flag] = frame[flag].astype(bool)
     # In code order, sorted here: PostgreSQL sorted the 20,000 wide rows of XL on disk (40 ms of
     # the query's 90), and its collation need not order codes as SQLite does.
-    return frame.sort_values("code", ignore_index=True)
+    return frames.in_text_order(frame, "code")
+
+
+# The template's own columns, in the catalogue's order.
+TEMPLATE = [
+    *("code", "title", "definition", "tier", "unit", "decimals", "polarity", "frequency"),
+    *("aggregation", "tolerance", "tolerance_is_percent", "risk_impact", "marking", "data_only"),
+    *("active_from", "active_to", "responsible_officer"),
+]
+
+
+def _by_id(ids: pd.Series, known: pd.Series, *values: pd.Series) -> list[pd.Series]:
+    """The values of each id among the `known` ones (each of `values`, in their order), missing
+    where the id is missing or unknown: text as the driver gives a column of text, and a column
+    of None where none is found (as it gives a column of NULLs only)."""
+    place = pd.Index(known.to_numpy(dtype="int64")).get_indexer(ids.fillna(-1).astype("int64"))
+    if (place < 0).all():
+        return [pd.Series([None] * len(ids), index=ids.index, dtype=object) for _ in values]
+    # the few values made text once, then taken: None last, at -1
+    texts = [pd.array([*column.to_numpy(dtype=object), None], dtype="str") for column in values]
+    return [pd.Series(text.take(place), index=ids.index) for text in texts]
 
 
 def _aligned_codes(
@@ -145,11 +169,8 @@ def _aligned_codes(
         if ids
         else []
     )
-    if not found:  # as the driver gives a column of NULLs only
-        return pd.Series([None] * len(aligned), index=aligned.index, dtype=object)
-    codes = np.array([code for _, code in found] + [None], dtype=object)  # None last, at -1
-    place = pd.Index([i for i, _ in found], dtype="int64").get_indexer(aligned.fillna(-1))
-    return pd.Series(codes[place], index=aligned.index, dtype="str")
+    known = pd.DataFrame(found, columns=["id", "code"])
+    return _by_id(aligned, known["id"], known["code"])[0]
 
 
 def driver_rows(connection: Connection, query: Any) -> pd.DataFrame:
