@@ -193,8 +193,7 @@ MEMBER_COLUMNS = [
 def _levels(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
     """One membership row per metric and node above it (itself included, unless not `whole`:
     then only the priority and the initiative or service): node, parent, kind and code of the
-    node, with what the roll-up and the leaves read of the metric (MEMBER_COLUMNS)."""
-    rows = rows[[c for c in MEMBER_COLUMNS if c in rows]]  # copied once a level: keep it narrow
+    node, with what the roll-up and the leaves read of the metric (`rows`: MEMBER_COLUMNS)."""
     levels = [
         ("node_priority", None, "priority", "serves"),
         ("node_second", "node_priority", "initiative", "initiative_code"),
@@ -218,7 +217,7 @@ def _levels(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
 def tree(
     rows: pd.DataFrame, where: Structure, *, rules: RatingRules, whole: bool = True
 ) -> pd.DataFrame:
-    """Tree nodes from `placed()` rows (placed by `node_ids`): id, parent, kind, code, label,
+    """Tree nodes from `placed()` rows (named by `node_ids`): id, parent, kind, code, label,
     title, value, the status counts, the rolled-up status (a metric's own status for a leaf)
     and a one-line summary of the counts. Not `whole`: the priorities and the initiatives and
     services under them only (what `overview` shows), without the teams and measures (20,000
@@ -227,7 +226,8 @@ def tree(
         return pd.DataFrame(
             columns=["id", "parent", "kind", "code", "label", "title", "value", "status", "summary"]
         )
-    narrow = rows[[c for c in MEMBER_COLUMNS if c in rows]]  # before the ids are added to it
+    # narrowed first: each level copies these rows, and the ids are added to the narrow ones
+    narrow = rows[[c for c in MEMBER_COLUMNS if c in rows]]
     membership = _levels(node_ids(narrow, whole=whole), whole=whole)
     nodes = rating.rollup(membership, "node", rules=rules).rename(columns={"node": "id"})
     meta = membership.drop_duplicates("node").set_index("node")

@@ -1,7 +1,7 @@
 """The catalogue (`queries.metric_frame`) names each measure's place and the measure it is
 aligned to as joining the tables would: its codes and names are looked up by id apart from the
 templates (docs/performance.md), for every clearance, tier and list of codes of the demo, and
-for ids that name nothing."""
+in a council where nothing is aligned and no measure has a team."""
 
 from __future__ import annotations
 

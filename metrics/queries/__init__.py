@@ -74,6 +74,14 @@ def among(engine: Engine, column: Any, ids: list[int]) -> ColumnElement[bool]:
     return column.in_(ids)
 
 
+# The template's own columns, in the catalogue's order.
+TEMPLATE = [
+    *("code", "title", "definition", "tier", "unit", "decimals", "polarity", "frequency"),
+    *("aggregation", "tolerance", "tolerance_is_percent", "risk_impact", "marking", "data_only"),
+    *("active_from", "active_to", "responsible_officer"),
+]
+
+
 # Where a measure sits: the id column, the table, and the code and name columns it gives.
 PLACES: list[tuple[str, type[Priority | Initiative | Service | Team], str, str]] = [
     ("priority_id", Priority, "priority_code", "priority"),
@@ -131,14 +139,6 @@ def metric_frame(
     # In code order, sorted here: PostgreSQL sorted the 20,000 wide rows of XL on disk (40 ms of
     # the query's 90), and its collation need not order codes as SQLite does.
     return frames.in_text_order(frame, "code")
-
-
-# The template's own columns, in the catalogue's order.
-TEMPLATE = [
-    *("code", "title", "definition", "tier", "unit", "decimals", "polarity", "frequency"),
-    *("aggregation", "tolerance", "tolerance_is_percent", "risk_impact", "marking", "data_only"),
-    *("active_from", "active_to", "responsible_officer"),
-]
 
 
 def _by_id(ids: pd.Series, known: pd.Series, *values: pd.Series) -> list[pd.Series]:
