@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import councils
 
-from metrics import periods, pipeline, queries, store, views
+from metrics import due_rows, periods, pipeline, queries, store, views
 from metrics.config import Settings
 from metrics.models import PeriodValue
 
@@ -76,7 +76,7 @@ def measure(engine: store.Engine, period: str, repeat: int) -> dict[str, tuple[f
     settings, today = Settings(), date(2030, 1, 1)
     fy_start = settings.financial_year_start_month
     month = periods.month_for(period, fy_start)
-    due = pipeline.due_periods(
+    due = due_rows.due_periods(
         queries.metric_frame(engine, clearance=CLEARED), month, fy_start, settings.deadline
     )
     year = periods.year_period(int(month.fiscal_year[:4]), fy_start)

@@ -40,21 +40,34 @@ def _text(value: np.ndarray, places: np.ndarray, spec: str) -> np.ndarray:
     out = np.empty(len(value), dtype=object)
     for place in np.unique(places):
         rows = places == place
-        out[rows] = list(map(f"{{:{spec}.{int(place)}f}}".format, value[rows]))
+        # Python floats, not numpy's: formatting a numpy scalar takes twice as long
+        out[rows] = list(map(f"{{:{spec}.{int(place)}f}}".format, value[rows].tolist()))
     return out
 
 
 def format_values(
-    value: pd.Series | np.ndarray, unit: np.ndarray, places: np.ndarray
+    value: pd.Series | np.ndarray,
+    unit: np.ndarray,
+    places: np.ndarray,
+    *,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """`format_value` over arrays: each row's number in its unit, to its places."""
+    """`format_value` over arrays: each row's number in its unit, to its places (only `rows`,
+    when given, for a sentence that uses the number in some rows: the others are left blank)."""
     value = np.asarray(value, dtype=float)
+    if rows is not None:
+        out = np.full(len(value), "", dtype=object)
+        out[rows] = format_values(value[rows], np.asarray(unit)[rows], np.asarray(places)[rows])
+        return out
     places = np.maximum(np.asarray(places).astype(int), 0)
     blank = np.isnan(value)
     number = _text(np.abs(np.where(blank, 0.0, value)), places, ",")
-    # round(value, places) < 0, read from the digits: -0.04 to 1 place is 0.0, not -0.0
-    shows = pd.Series(number, dtype=object).str.contains("[1-9]", regex=True).to_numpy(bool)
-    sign = np.where((value < 0) & (shows | np.isinf(value)), "-", "").astype(object)
+    # round(value, places) < 0, read from the digits: -0.04 to 1 place is 0.0, not -0.0. Only
+    # a negative number's digits are read (few measures go below zero).
+    negative = np.flatnonzero(value < 0)
+    shows = [text.strip("0.,") != "" for text in number[negative].tolist()]
+    sign = np.full(len(value), "", dtype=object)
+    sign[negative[np.asarray(shows, dtype=bool)]] = "-"
     unit = np.asarray(unit, dtype=object)
     prefix = np.where(unit == Unit.CURRENCY.value, sign + "£", sign)
     suffix = np.select(
@@ -75,13 +88,21 @@ def places_to_tell_apart(
             ~np.isnan(o) & (np.abs(value - o) > EPSILON * np.maximum(1.0, np.abs(o)))
             for o in others
         ]
+        gaps = [np.abs(value - o) for o in others]
     result, pending = places + 4, np.ones(len(value), dtype=bool)
     for extra in range(5):
+        # Numbers more than one unit of the last place apart can never be written alike: only
+        # the close ones are written out and compared.
+        unit = 1.5 * 10.0 ** -(places + extra)
+        with np.errstate(invalid="ignore"):
+            near = [
+                pending & unequal & (gap <= unit) for gap, unequal in zip(gaps, differ, strict=True)
+            ]
+        written = np.logical_or.reduce(near)
         shown = np.full(len(value), None, dtype=object)
-        shown[pending] = _text(value[pending], places[pending] + extra, "")
+        shown[written] = _text(value[written], places[written] + extra, "")
         clash = np.zeros(len(value), dtype=bool)
-        for other, unequal in zip(others, differ, strict=True):
-            rows = pending & unequal
+        for other, rows in zip(others, near, strict=True):
             clash[rows] |= _text(other[rows], places[rows] + extra, "") == shown[rows]
         settled = pending & ~clash
         result[settled] = places[settled] + extra
@@ -136,7 +157,7 @@ def explain(
     # Missing or Overdue: when it is (was) due.
     missing_text = status_ + ": no actual entered for " + period + _due_text(frame, status_)
     # Data only: why it is not rated.
-    shown = format_values(value_, unit, decimals)
+    shown = format_values(value_, unit, decimals, rows=data_only)
     data_only_text = shown + ytd + " is not rated; " + _why_data_only(frame, period)
     # Rated: the numbers the rule compared, the side, the gap and the tolerance.
     target = frame["target"].astype(float).to_numpy()
@@ -147,10 +168,12 @@ def explain(
     above = tolerance_above(frame, default).to_numpy(dtype=float)
     edge = np.where(low, target - below, upper + above)
     places = places_to_tell_apart(value_, [target, upper, edge], decimals)
-    fmt = lambda x: format_values(x, unit, places)  # noqa: E731
-    subject = fmt(value_) + ytd
+    # Each number written only in the rows whose sentence shows it.
+    off = rated & (status_ != Status.GREEN.value)
+    fmt = lambda x, rows: format_values(x, unit, places, rows=rows)  # noqa: E731
+    subject = fmt(value_, rated) + ytd
     phrase = _phrases(polarity, rated)
-    target_shown, upper_shown = fmt(target), fmt(upper)
+    target_shown, upper_shown = fmt(target, rated), fmt(upper, rated & band)
     target_text = np.where(
         band,
         "the target range " + target_shown + " to " + upper_shown,
@@ -158,15 +181,16 @@ def explain(
     )
     verb = np.where(band, "is inside ", np.where(higher, "meets or beats ", "is at or under "))
     green = "Green: " + subject + " " + verb + target_text + "; " + phrase
-    tolerance = _tolerance_phrase(frame, np.where(low, below, above), default, unit, places)
+    amount = np.where(low, below, above)
+    tolerance = _tolerance_phrase(frame, amount, default, unit, places, rows=off)
     gap = np.where(status_ == Status.AMBER.value, " but within ", " by more than ")
     side = np.where(low, " is below ", " is above ")
-    off = status_ + ": " + subject + side + target_text + gap + tolerance
-    off = off + " (" + fmt(edge) + "); " + phrase
+    off_text = status_ + ": " + subject + side + target_text + gap + tolerance
+    off_text = off_text + " (" + fmt(edge, off) + "); " + phrase
     sentences = np.select(
         [missing, data_only, status_ == Status.GREEN.value],
         [missing_text, "Data only: " + data_only_text, green],
-        off,
+        off_text,
     )
     return pd.Series(sentences, index=frame.index, dtype=object)
 
@@ -190,22 +214,35 @@ def _due_text(frame: pd.DataFrame, status: np.ndarray) -> np.ndarray:
     due = pd.Series(frame["deadline"].to_numpy(dtype=object))
     known = due.notna().to_numpy()
     day = np.full(len(frame), "", dtype=object)
-    day[known] = due[known].map(lambda d: day_text(pd.Timestamp(d).date())).to_numpy()
+    deadlines = due[known]  # a few distinct days: each written once
+    written = {d: day_text(pd.Timestamp(d).date()) for d in deadlines.unique()}
+    day[known] = deadlines.map(written).to_numpy()
     tense = np.where(status == Status.OVERDUE.value, "; it was due by ", "; it is due by ")
     return np.where(known, tense + day, "")
 
 
 def _tolerance_phrase(
-    frame: pd.DataFrame, amount: np.ndarray, default: float, unit: np.ndarray, places: np.ndarray
+    frame: pd.DataFrame,
+    amount: np.ndarray,
+    default: float,
+    unit: np.ndarray,
+    places: np.ndarray,
+    *,
+    rows: np.ndarray,
 ) -> np.ndarray:
-    """`the 5 % tolerance` for a percent of the target, `the tolerance of 0.4 days` otherwise."""
+    """`the 5 % tolerance` for a percent of the target, `the tolerance of 0.4 days` otherwise
+    (written in `rows` only)."""
     tolerance = frame["tolerance"].astype(float).to_numpy()
     percent = np.isnan(tolerance) | frame["tolerance_is_percent"].astype(bool).to_numpy()
-    share = np.array(list(map("{:g}".format, np.where(np.isnan(tolerance), default, tolerance))))
+    share = np.full(len(tolerance), "", dtype=object)
+    shared = rows & percent
+    share[shared] = list(
+        map("{:g}".format, np.where(np.isnan(tolerance), default, tolerance)[shared].tolist())
+    )
     return np.where(
         percent,
-        "the " + share.astype(object) + " % tolerance",
-        "the tolerance of " + format_values(amount, unit, places),
+        "the " + share + " % tolerance",
+        "the tolerance of " + format_values(amount, unit, places, rows=rows & ~percent),
     )
 
 
@@ -250,18 +287,24 @@ def _whole(reading: pd.DataFrame, column: str) -> np.ndarray:
     return counts.astype(str).astype(object)
 
 
-def _spc_numbers(reading: pd.DataFrame, column: str) -> dict[str, np.ndarray]:
+def _spc_numbers(reading: pd.DataFrame, column: str, rows: np.ndarray) -> dict[str, np.ndarray]:
     """The value (or target) written to tell it apart from the mean and limits, and the mean
     and limits one place finer: more where rounding would make a value look equal to the limit
-    it is compared with."""
-    decimals = _numbers(reading, "decimals").astype(int)
-    limits = {c: _numbers(reading, c) for c in ("mean", "upper_limit", "lower_limit")}
-    number = _numbers(reading, column)
+    it is compared with (written in `rows` only, the ones whose sentence shows numbers)."""
+    decimals = _numbers(reading, "decimals").astype(int)[rows]
+    limits = {c: _numbers(reading, c)[rows] for c in ("mean", "upper_limit", "lower_limit")}
+    number = _numbers(reading, column)[rows]
     places = places_to_tell_apart(number, list(limits.values()), decimals)
     finer = np.maximum(places, decimals + 1)
-    unit = reading["unit"].to_numpy(dtype=object)
-    written = {name: format_values(v, unit, finer) for name, v in limits.items()}
-    return {column: format_values(number, unit, places), **written}
+    unit = reading["unit"].to_numpy(dtype=object)[rows]
+    written = {
+        column: format_values(number, unit, places),
+        **{name: format_values(v, unit, finer) for name, v in limits.items()},
+    }
+    shown = {name: np.full(len(reading), "", dtype=object) for name in written}
+    for name, text in written.items():
+        shown[name][rows] = text
+    return shown
 
 
 def _labels(values: pd.Series, table: dict[str, str], used: np.ndarray) -> np.ndarray:
@@ -279,7 +322,7 @@ def variation_sentence(reading: pd.DataFrame, *, rules: RatingRules) -> pd.Serie
     label = reading["spc_variation"].astype(object).to_numpy()
     few = label == Signal.TOO_FEW_POINTS.value
     common = label == Signal.COMMON_CAUSE.value
-    shown = _spc_numbers(reading, "value")
+    shown = _spc_numbers(reading, "value", rows=~few)
     value, mean = shown["value"], shown["mean"]
     upper, lower = shown["upper_limit"], shown["lower_limit"]
     too_few = f"Too few points: an XmR reading needs {rules.spc_min_points} values; there are "
@@ -324,7 +367,9 @@ def assurance_sentence(reading: pd.DataFrame) -> pd.Series:
     there is none)."""
     label = reading["spc_assurance"].astype(str).to_numpy(dtype=object)
     target_value = _numbers(reading, "target")
-    shown = _spc_numbers(reading, "target")
+    few = reading["spc_variation"].astype(object).to_numpy() == Signal.TOO_FEW_POINTS.value
+    neutral = _numbers(reading, "improvement") == 0
+    shown = _spc_numbers(reading, "target", rows=~few & ~neutral & ~np.isnan(target_value))
     target, upper, lower = shown["target"], shown["upper_limit"], shown["lower_limit"]
     stated = "the target " + target + " is "
     between = "Hit and miss: " + stated + "between the process limits " + lower + " and " + upper
@@ -342,8 +387,8 @@ def assurance_sentence(reading: pd.DataFrame) -> pd.Series:
     ).astype(object)
     sentences = np.select(
         [
-            reading["spc_variation"].astype(object).to_numpy() == Signal.TOO_FEW_POINTS.value,
-            _numbers(reading, "improvement") == 0,
+            few,
+            neutral,
             np.isnan(target_value),
             label == Assurance.HIT_AND_MISS.value,
         ],

@@ -63,7 +63,7 @@ def _group_mean(group: np.ndarray, values: np.ndarray) -> np.ndarray:
         return (total / count)[group]
 
 
-def limits(group: np.ndarray, value: np.ndarray, *, baseline: int = 0) -> pd.DataFrame:
+def limits(group: np.ndarray, value: np.ndarray, *, baseline: int = 0) -> dict[str, np.ndarray]:
     """Mean, mean moving range and process limits per series (`group`: contiguous ids from 0):
     from every point, or from the first `baseline` points when the council fixes a baseline
     (no outlier screening)."""
@@ -71,17 +71,15 @@ def limits(group: np.ndarray, value: np.ndarray, *, baseline: int = 0) -> pd.Dat
     fixed = np.where(place <= baseline, value, np.nan) if baseline > 0 else value
     mean = _group_mean(group, fixed)
     spread = _group_mean(group, np.abs(fixed - _shift(fixed, group, 1, np.nan)))
-    return pd.DataFrame(
-        {
-            "moving_range": np.abs(value - _shift(value, group, 1, np.nan)),
-            "mean": mean,
-            "upper_limit": mean + LIMIT * spread,
-            "lower_limit": mean - LIMIT * spread,
-            "upper_close": mean + CLOSE * spread,
-            "lower_close": mean - CLOSE * spread,
-            "count": place,
-        }
-    )
+    return {
+        "moving_range": np.abs(value - _shift(value, group, 1, np.nan)),
+        "mean": mean,
+        "upper_limit": mean + LIMIT * spread,
+        "lower_limit": mean - LIMIT * spread,
+        "upper_close": mean + CLOSE * spread,
+        "lower_close": mean - CLOSE * spread,
+        "count": place,
+    }
 
 
 def points(history: pd.DataFrame, *, baseline: int = 0) -> pd.DataFrame:
@@ -90,39 +88,41 @@ def points(history: pd.DataFrame, *, baseline: int = 0) -> pd.DataFrame:
     point (precedence as `RULES`, "" for common cause); `side` is +1 high or rising, -1 low or
     falling, 0 for common cause."""
     frame = history.reset_index(drop=True)
-    series = frame["series"].to_numpy()
+    read = _read(frame["series"].to_numpy(), frame["value"].to_numpy(dtype=float), baseline)
+    return pd.concat([frame, pd.DataFrame(read)], axis=1)
+
+
+def _read(series: np.ndarray, value: np.ndarray, baseline: int) -> dict[str, np.ndarray]:
+    """`points`' columns, as arrays (a reader of some points takes them before making a frame:
+    a frame of every point of an L council's ten years took longer than the rules)."""
     starts = np.ones(len(series), dtype=bool)
     starts[1:] = series[1:] != series[:-1]
     group = np.cumsum(starts) - 1
-    value = frame["value"].to_numpy(dtype=float)
-    frame = pd.concat([frame, limits(group, value, baseline=baseline)], axis=1)
-    mean = frame["mean"].to_numpy()
+    read = limits(group, value, baseline=baseline)
+    mean = read["mean"]
     slack = EPSILON * np.maximum(np.abs(mean), 1.0)
-    outside = (value > frame["upper_limit"].to_numpy() + slack) | (
-        value < frame["lower_limit"].to_numpy() - slack
-    )
+    outside = (value > read["upper_limit"] + slack) | (value < read["lower_limit"] - slack)
     side = np.where(np.abs(value - mean) > slack, np.sign(value - mean), 0).astype(int)
-    run_size, frame["run_length"] = _blocks(group, side)
+    run_size, read["run_length"] = _blocks(group, side)
     close = ~outside & (
-        (value > frame["upper_close"].to_numpy() + slack)
-        | (value < frame["lower_close"].to_numpy() - slack)
+        (value > read["upper_close"] + slack) | (value < read["lower_close"] - slack)
     )
-    frame["outside_limits"], frame["mean_side"], frame["close"] = outside, side, close
-    frame["run_of_7"] = (side != 0) & (run_size >= RUN)
-    frame = frame.join(_trend(group, value)).join(_two_of_three(group, close, side))
-    flags = [outside, frame["trend_of_7"], frame["two_of_three"], frame["run_of_7"]]
+    read["outside_limits"], read["mean_side"], read["close"] = outside, side, close
+    read["run_of_7"] = (side != 0) & (run_size >= RUN)
+    read |= _trend(group, value) | _two_of_three(group, close, side)
+    flags = [outside, read["trend_of_7"], read["two_of_three"], read["run_of_7"]]
     code = np.select(flags, [1, 2, 3, 4], 0)  # categories, not a string per point: fast
-    frame["rule"] = pd.Categorical.from_codes(code, categories=["", *RULES])
-    frame["side"] = np.select(
-        [outside, frame["trend_of_7"], code != 0],
-        [np.where(side == 1, 1, -1), frame["trend_side"], side],
+    read["rule"] = pd.Categorical.from_codes(code, categories=["", *RULES])
+    read["side"] = np.select(
+        [outside, read["trend_of_7"], code != 0],
+        [np.where(side == 1, 1, -1), read["trend_side"], side],
         0,
     ).astype(int)
-    frame["special_cause"] = code != 0
-    return frame
+    read["special_cause"] = code != 0
+    return read
 
 
-def _trend(group: np.ndarray, value: np.ndarray) -> pd.DataFrame:
+def _trend(group: np.ndarray, value: np.ndarray) -> dict[str, np.ndarray]:
     """7 points each higher (or each lower) than the one before: every point of such a stretch
     is in the trend; a repeated value breaks it. `trend_side` reads a point between two
     trends by the step after it (as NHSRplotthedots does); `trend_length` counts the points
@@ -133,16 +133,14 @@ def _trend(group: np.ndarray, value: np.ndarray) -> pd.DataFrame:
     trend = in_steps | _shift(in_steps, group, -1, 0).astype(bool)
     next_in_trend = _shift(trend, group, -1, 0).astype(bool)
     chosen = np.where(trend & next_in_trend, _shift(step, group, -1, 0), step)
-    return pd.DataFrame(
-        {
-            "trend_of_7": trend,
-            "trend_side": np.where(chosen == 1, 1, -1),
-            "trend_length": np.where(step != 0, so_far + 1, 1),
-        }
-    )
+    return {
+        "trend_of_7": trend,
+        "trend_side": np.where(chosen == 1, 1, -1),
+        "trend_length": np.where(step != 0, so_far + 1, 1),
+    }
 
 
-def _two_of_three(group: np.ndarray, close: np.ndarray, side: np.ndarray) -> pd.DataFrame:
+def _two_of_three(group: np.ndarray, close: np.ndarray, side: np.ndarray) -> dict[str, np.ndarray]:
     """A close point is special when 2 of 3 consecutive points are close and all 3 lie on the
     same side of the mean (NHSRplotthedots' `ptd_two_in_three`); `close_in_3` counts the close
     points among the 3 ending at each point."""
@@ -151,9 +149,7 @@ def _two_of_three(group: np.ndarray, close: np.ndarray, side: np.ndarray) -> pd.
     sides = side + _shift(side, group, 1, 0) + _shift(side, group, 2, 0)
     window = (count >= 2) & (np.abs(sides) == 3)  # the window of 3 points ending here
     later = _shift(window, group, -1, 0) + _shift(window, group, -2, 0)
-    return pd.DataFrame(
-        {"two_of_three": close & (window | (later > 0)), "close_in_3": count.astype(int)}
-    )
+    return {"two_of_three": close & (window | (later > 0)), "close_in_3": count.astype(int)}
 
 
 def variation(frame: pd.DataFrame, improvement: pd.Series, *, min_points: int) -> pd.Series:
@@ -203,14 +199,15 @@ def readings(history: pd.DataFrame, due: pd.DataFrame, *, rules: RatingRules) ->
     spc_assurance, with the numbers a sentence states (rule, side, value, mean, limits, target,
     count, run and trend lengths)."""
     known = history.dropna(subset=["actual"])
-    frame = points(
-        pd.DataFrame({"series": known["metric_id"], "value": known["actual"]}),
-        baseline=rules.spc_baseline_points,
-    )
-    series = frame["series"].to_numpy()
+    series, value = known["metric_id"].to_numpy(), known["actual"].to_numpy(dtype=float)
+    read = _read(series, value, rules.spc_baseline_points)
     is_last = np.ones(len(series), dtype=bool)
     is_last[:-1] = series[1:] != series[:-1]
-    last = frame[is_last].set_index("series").reindex(due.index)
+    # What `points` gives, for each series' last point only
+    last = pd.DataFrame(
+        {"value": value[is_last], **{name: column[is_last] for name, column in read.items()}},
+        index=pd.Index(series[is_last], name="series"),
+    ).reindex(due.index)
     last["count_in_series"] = last["count"].fillna(0)
     improvement = direction(due["polarity"], due.get("data_only"))
     last["spc_variation"] = variation(last, improvement, min_points=rules.spc_min_points)

@@ -33,6 +33,37 @@ def test_format_values_writes_what_format_value_writes(value: float) -> None:
             assert got[0] == expected, (value, unit, decimals)
 
 
+def test_format_values_writes_only_the_rows_asked_for() -> None:
+    rng = np.random.default_rng(5)
+    value = rng.choice([-0.04, -2.5, 0.0, 71.25, 1234.5, np.nan, np.inf], 300)
+    unit, places = rng.choice(UNITS, 300), rng.choice([-1, 0, 1, 2], 300)
+    rows = rng.random(300) < 0.4
+    got = explain.format_values(value, unit, places, rows=rows)
+    whole = explain.format_values(value, unit, places)
+    assert (got[rows] == whole[rows]).all()
+    assert (got[~rows] == "").all()
+
+
+@pytest.mark.parametrize(
+    ("value", "other", "decimals", "places"),
+    [  # written alike at the measure's places: more are added until they differ (at most 4)
+        (8.44, 8.4, 1, 2),
+        (8.44, 8.5, 1, 1),
+        (8.4, 8.4, 1, 1),  # equal numbers need no more places
+        (1.00004, 1.0, 0, 4),
+        (1.000001, 1.0, 0, 4),  # still alike at 4 more: the most added
+        (100.0, 1.0, 0, 0),
+        (-0.001, 0.0, 2, 2),  # "-0.00" and "0.00": the sign tells them apart
+        (np.nan, 1.0, 1, 1),
+        (1.0, np.nan, 1, 1),
+        (np.inf, 1.0, 1, 1),
+    ],
+)
+def test_places_to_tell_apart(value: float, other: float, decimals: int, places: int) -> None:
+    got = explain.places_to_tell_apart(np.array([value]), [np.array([other])], np.array([decimals]))
+    assert got.tolist() == [places]
+
+
 def varied_rows(size: int, seed: int) -> pd.DataFrame:
     """Rows of every shape the rating reads, with values on, near and far from each edge."""
     rng = np.random.default_rng(seed)

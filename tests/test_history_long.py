@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from metrics import periods, pipeline, queries, store, views
+from metrics import due_rows, periods, pipeline, queries, store, views
 from metrics.config import Settings
 from metrics.models import Metric, PeriodValue
 from metrics.views import rated
@@ -74,7 +74,7 @@ def every_period_and_every_value(engine: Engine, code: str) -> pd.DataFrame:
     span = views.metric_history(
         engine, code=code, clearance=CLEARED, today=TODAY, settings=SETTINGS
     )["period"]
-    due = pipeline.history_due(
+    due = due_rows.history_due(
         metric,
         [periods.parse_for(label, metric["frequency"].iloc[0]) for label in span],
         settings.financial_year_start_month,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import periods, pipeline
+from metrics import due_rows, periods, pipeline
 from metrics.config import Settings
 
 TIERS = ["Corporate Plan", "ME2E", "Service Standards"]
@@ -57,11 +57,11 @@ def test_in_order_agrees_with_pandas_over_many_rows() -> None:
 def merged_by_pandas(measures: pd.DataFrame, month: periods.Period) -> pd.DataFrame:
     settings = Settings()
     rows = [
-        {"frequency": f.value, **pipeline._due_row(due, f, 4, settings.deadline)}
-        for f in pipeline.Frequency
+        {"frequency": f.value, **due_rows._due_row(due, f, 4, settings.deadline)}
+        for f in due_rows.Frequency
         if (due := periods.due_in_month(month, f, 4)) is not None
     ]
-    active = measures[pipeline.active_in(measures, month)]
+    active = measures[due_rows.active_in(measures, month)]
     return active.merge(pd.DataFrame(rows), on="frequency", how="inner")
 
 
@@ -80,14 +80,14 @@ def test_due_periods_is_the_merge_on_frequency(label: str) -> None:
         index=[10, 20, 30, 40, 50, 60],
     )
     month = periods.month_for(label, 4)
-    got = pipeline.due_periods(measures, month, 4, Settings().deadline)
+    got = due_rows.due_periods(measures, month, 4, Settings().deadline)
     pd.testing.assert_frame_equal(got, merged_by_pandas(measures, month))
 
 
 def each_months_due_then_merged(wanted: pd.DataFrame, months: list[periods.Period]) -> pd.DataFrame:
     """What `due_in_months` replaced: every month's due rows, merged with what each wants."""
     measures = wanted.drop(columns="period")
-    dues = [pipeline.due_periods(measures, month, 4, Settings().deadline) for month in months]
+    dues = [due_rows.due_periods(measures, month, 4, Settings().deadline) for month in months]
     due = pd.concat(dues, ignore_index=True)
     merged = due.merge(wanted[["metric_id", "period"]], on=["metric_id", "period"])
     return merged.drop_duplicates("metric_id", ignore_index=True)
@@ -118,7 +118,7 @@ def test_due_in_months_is_each_months_due_rows_merged(months: list[str]) -> None
         index=[7, 6, 5, 4, 3, 2, 1],
     )
     chosen = [periods.month_for(label, 4) for label in months]
-    got = pipeline.due_in_months(wanted, chosen, 4, Settings().deadline)
+    got = due_rows.due_in_months(wanted, chosen, 4, Settings().deadline)
     want = each_months_due_then_merged(wanted, chosen) if chosen else got.iloc[:0]
     pd.testing.assert_frame_equal(
         got.sort_values("metric_id", ignore_index=True),

@@ -160,12 +160,12 @@ def due_grid(
     """One row per metric (the clearance may see) due in each month, with its value's state,
     its responsible officer's e-mail and its entry deadline (`config.deadline`: working days,
     bank holidays skipped)."""
-    from metrics import pipeline, queries  # the template's reader and the due-period rule
+    from metrics import due_rows, queries  # the template's reader and the due-period rule
 
     fy_start = config.financial_year_start_month
     metrics = queries.metric_frame(engine, clearance=clearance)
     frames = [
-        pipeline.due_periods(metrics, month, fy_start, config.deadline).assign(month=month.label)
+        due_rows.due_periods(metrics, month, fy_start, config.deadline).assign(month=month.label)
         for month in months
     ]
     frames = [frame for frame in frames if not frame.empty]

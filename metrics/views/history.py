@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from metrics import periods, pipeline, queries
+from metrics import due_rows, periods, queries
 from metrics.config import Settings
 from metrics.config import settings as configured
 from metrics.pipeline import ALL_STATUS_COLUMNS, empty_status
@@ -82,7 +82,7 @@ def metric_histories(
         own = values[values["metric_id"] == real_id]
         span = _history_span(metric, own, until, reported=reported, fy_start=fy_start)
         if span:
-            dues.append(pipeline.history_due(metric, span, fy_start, settings.deadline))
+            dues.append(due_rows.history_due(metric, span, fy_start, settings.deadline))
             real_ids += [real_id] * len(span)
     if not dues:
         return with_latest_commentary(empty_status(), pd.DataFrame())
@@ -181,6 +181,6 @@ def _history_span(
     months = periods.months(first, last, fy_start)
     frequency = metric["frequency"].iloc[0]
     labels = pd.Series([month.label for month in months])
-    active = pipeline.active_in(metric.iloc[[0] * len(months)].reset_index(drop=True), labels)
+    active = due_rows.active_in(metric.iloc[[0] * len(months)].reset_index(drop=True), labels)
     due = [periods.due_in_month(month, frequency, fy_start) for month in months]
     return [period for period, on in zip(due, active, strict=True) if period is not None and on]

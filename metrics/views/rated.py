@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Engine
 
-from metrics import periods, pipeline, queries, store
+from metrics import due_rows, periods, pipeline, queries, store
 from metrics.config import Settings
 from metrics.config import settings as configured
 from metrics.frames import among
@@ -87,7 +87,7 @@ def status_and_values(
     month = periods.month_for(period, fy_start)
     if measures is None:
         measures = queries.metric_frame(engine, clearance=clearance, tier=tier, codes=codes)
-    due = pipeline.due_periods(measures, month, fy_start, settings.deadline)
+    due = due_rows.due_periods(measures, month, fy_start, settings.deadline)
     window = value_window(month.fiscal_year, fy_start, HISTORY_YEARS)
     if due.empty:
         nothing = with_latest_commentary(rate(due, pd.DataFrame(), today, settings), pd.DataFrame())
@@ -171,7 +171,7 @@ def rags_before(
     # Which period is due, and kept, needs only these of each template; the whole template is
     # joined back for the few rated afresh (every column copied by each step took 0.1 s at XL).
     slim = measures[["metric_id", "code", "tier", "frequency", "active_from", "active_to"]]
-    due = pipeline.due_in_months(
+    due = due_rows.due_in_months(
         slim.merge(wanted, on="metric_id", validate="one_to_one"),
         [periods.month_for(month, fy_start) for month in months],
         fy_start,
@@ -261,7 +261,7 @@ def _due_with_values(
     month = periods.month_for(period, fy_start)
     if measures is None:
         measures = queries.metric_frame(engine, clearance=clearance, tier=tier, codes=codes)
-    due = pipeline.due_periods(
+    due = due_rows.due_periods(
         measures,
         month,
         fy_start,
