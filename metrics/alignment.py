@@ -97,41 +97,58 @@ def priorities_served(metrics: pd.DataFrame, delivers: pd.DataFrame) -> pd.DataF
 
     Columns: code, priority_code, via ('priority', 'aligned', 'initiative' or 'none').
     """
-    own = metrics.loc[metrics["priority_code"].notna(), ["code", "priority_code"]].assign(
-        via="priority"
+    # Worked out on numbers: each measure is its row in `metrics`, each priority and initiative
+    # a number. Grouping and merging XL's 20,000 codes as text took 40 ms.
+    n = len(metrics)
+    priority, priorities = pd.factorize(
+        pd.concat([metrics["priority_code"], delivers["priority_code"]], ignore_index=True)
     )
-    by_initiative = (
-        metrics[["code", "initiative_code"]]
-        .dropna()
-        .merge(delivers, on="initiative_code")[["code", "priority_code"]]
-        .assign(via="initiative")
+    initiative, _ = pd.factorize(
+        pd.concat([metrics["initiative_code"], delivers["initiative_code"]], ignore_index=True)
     )
-    direct = _first_source(pd.concat([own, by_initiative], ignore_index=True))
-    aligned = (
-        metrics[["code", "aligned_to"]]
-        .dropna()
-        .merge(
-            direct[["code", "priority_code"]].rename(columns={"code": "aligned_to"}),
-            on="aligned_to",
-        )[["code", "priority_code"]]
-        .assign(via="aligned")
-    )
-    served = _first_source(pd.concat([own, aligned, by_initiative], ignore_index=True))
-    orphans = metrics.loc[~among(metrics["code"], served["code"]), ["code"]].assign(
-        priority_code=UNALIGNED, via="none"
-    )
-    return pd.concat([served, orphans], ignore_index=True).drop_duplicates(
-        ["code", "priority_code"]
+    has_own, has_initiative = priority[:n] >= 0, initiative[:n] >= 0
+    own = _rows(at=np.flatnonzero(has_own), priority=priority[:n][has_own])
+    by_initiative = _rows(at=np.flatnonzero(has_initiative), via=initiative[:n][has_initiative])
+    delivered = _rows(via=initiative[n:], priority=priority[n:])
+    by_initiative = by_initiative.merge(delivered, on="via")[["at", "priority"]]
+    direct = _first_source({"priority": own, "initiative": by_initiative}, n)
+    target = pd.Index(metrics["code"]).get_indexer(metrics["aligned_to"])
+    aligned = _rows(at=np.flatnonzero(target >= 0), via=target[target >= 0]).merge(
+        direct[["at", "priority"]].rename(columns={"at": "via"}), on="via"
+    )[["at", "priority"]]
+    served = _first_source({"priority": own, "aligned": aligned, "initiative": by_initiative}, n)
+    orphans = np.setdiff1d(np.arange(n), served["at"].to_numpy())
+    at = np.concatenate([served["at"].to_numpy(), orphans]).astype(np.int64)
+    chosen = np.concatenate([served["priority"].to_numpy(), np.full(len(orphans), -1)])
+    names = np.append(np.asarray(priorities, dtype=object), UNALIGNED)  # at -1: none
+    return pd.DataFrame(
+        {
+            "code": pd.array(metrics["code"].to_numpy(dtype=object)[at], dtype="str"),
+            "priority_code": pd.array(names[chosen.astype(np.int64)], dtype="str"),
+            "via": pd.array([*served["via"], *["none"] * len(orphans)], dtype="str"),
+        }
     )
 
 
-def _first_source(candidates: pd.DataFrame) -> pd.DataFrame:
-    """Keep, per metric, the rows of its most direct source of priorities."""
-    if candidates.empty:
-        return candidates.assign(rank=[]).drop(columns="rank")
-    rank = candidates["via"].map(VIA_ORDER)
-    best = rank.groupby(candidates["code"]).transform("min")
-    return candidates[rank == best].drop_duplicates(["code", "priority_code"])
+def _rows(**columns: np.ndarray) -> pd.DataFrame:
+    """Measures (`at`: their rows in the catalogue) and what serves them, as numbers."""
+    return pd.DataFrame({name: values.astype(np.int64) for name, values in columns.items()})
+
+
+def _first_source(sources: dict[str, pd.DataFrame], n: int) -> pd.DataFrame:
+    """Per measure, the (measure, priority) rows of its most direct sources (`VIA_ORDER`),
+    each pair once, source by source in their order: at, priority, via."""
+    best = np.full(n, len(VIA_ORDER))
+    for via, rows in sources.items():
+        np.minimum.at(best, rows["at"].to_numpy(), VIA_ORDER[via])
+    kept = pd.concat(
+        [
+            rows[best[rows["at"].to_numpy()] == VIA_ORDER[via]].assign(via=via)
+            for via, rows in sources.items()
+        ],
+        ignore_index=True,
+    )
+    return kept[~kept.duplicated(["at", "priority"])].reset_index(drop=True)
 
 
 SEPARATOR = "|"  # between the steps of a node id; codes may hold "/" (team codes do)

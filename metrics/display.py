@@ -185,10 +185,10 @@ def exceptions(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFram
 
 def with_alignment(frame: pd.DataFrame) -> pd.DataFrame:
     """A metric table with a column saying how each measure is aligned upwards."""
-    table = metric_table(frame)
     if frame.empty:
-        return table.assign(**{"Aligned to": []})
-    ordered = frame.sort_values(["risk_score", "code"], ascending=[False, True])
+        return metric_table(frame).assign(**{"Aligned to": []})
+    ordered = frame.sort_values(["risk_score", "code"], ascending=[False, True])  # as metric_table
+    table = display_table(ordered)
     table.insert(
         table.columns.get_loc("Measure") + 1, "Aligned to", alignment_text(ordered).to_numpy()
     )

@@ -1,17 +1,22 @@
-"""A service's or a team's page rates only its own measures (`views.level_reading`): every
-table, count, note and link is what rating the whole council gave, for every service and team
-of the demo, whole and in each part its links open, for every clearance and for the
-committee's view."""
+"""A level reads only what it shows (`views.level_reading`): a service's or a team's page rates
+only its own measures; a priority's or an initiative's reads its own and aligned measures
+whole, and every other measure's counted ratings only. Every table, count, note and link is
+what reading the whole month gave, for every level of the demo, whole and in each part its
+links open, for every clearance and for the committee's view; and a write between the counted
+read and the whole one reads the month again whole."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date
 from itertools import product
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from conftest import copy_demo
+from sqlalchemy import Engine, text
 
 from metrics import views
 from metrics.config import Settings
@@ -40,26 +45,38 @@ CASES = [
 
 
 @pytest.mark.parametrize(("period", "clearance", "approved_only"), CASES)
-def test_each_service_and_team_reads_as_rating_the_whole_council(
-    demo_engine: Engine, period: str, clearance: str, approved_only: bool
+def test_each_level_reads_as_rating_the_whole_council(
+    demo_engine: Engine,
+    period: str,
+    clearance: str,
+    approved_only: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(views, "READ_IN_PARTS_ABOVE", 0)  # the demo is read in parts too
     args = dict(period=period, clearance=clearance, today=TODAY, settings=Settings())
     scope = views.read_scope(demo_engine, clearance=clearance)
     whole = views.read_month(demo_engine, **args, scope=scope, approved_only=approved_only)
     compared = 0
     everyday = (period, clearance, approved_only) == EVERYDAY
-    for kind in views.OWN_MEASURES:
+    for kind in ("priority", "initiative", *views.OWN_MEASURES):
         codes = list(scope.structure.options(kind))
         for code in codes[::3] if everyday and kind == "team" else codes:  # a third everyday
             own = views.level_reading(
                 demo_engine, kind=kind, code=code, **args, scope=scope,
                 approved_only=approved_only,
             )  # fmt: skip
-            assert len(own.status) <= len(whole.status)
+            if kind in views.OWN_MEASURES:
+                assert len(own.status) <= len(whole.status)
+            else:  # every measure, those it does not list counted only
+                assert len(own.status) == len(whole.status)
+                assert own.status["explanation"].isna().any()  # some counted only
             view = views.level(demo_engine, kind=kind, code=code, **args, reading=whole)
             parts = [views.Within()]
-            if view is not None:  # and each priority it serves, as its "way back up" opens
+            if view is not None and kind in views.OWN_MEASURES:
+                # and each priority it serves, as its "way back up" opens
                 parts += [views.Within(serving=str(p)) for p in view.aligned["code"]]
+            elif view is not None:  # and each tier of it
+                parts += [views.Within(tier=str(t)) for t in own.status["tier"].unique()]
             for part in parts:
                 same(
                     views.level(
@@ -71,3 +88,37 @@ def test_each_service_and_team_reads_as_rating_the_whole_council(
                 )
                 compared += 1
     assert compared > len(scope.structure.options("service"))  # every level, and some parts
+
+
+def test_a_write_between_counting_and_reading_a_priority_whole_reads_the_month_again(
+    demo_database: str,
+    make_engine: Callable[[], Engine],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    demo = copy_demo(demo_database, make_engine, tmp_path)  # the test writes
+    monkeypatch.setattr(views, "READ_IN_PARTS_ABOVE", 0)
+    args = dict(period="2017-03", clearance=Marking.OFFICIAL.value, today=TODAY,
+                settings=Settings())  # fmt: skip
+    scope = views.read_scope(demo, clearance=args["clearance"])
+    code = next(iter(scope.structure.options("priority")))
+    views.read_month(demo, **args, scope=scope)  # rates and keeps the month
+    real_read, reads = views.read_month, []
+
+    def a_write_first(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("codes") and not reads.count("listed"):  # a listed measure is re-rated
+            with engine.begin() as connection:
+                connection.execute(text(
+                    "UPDATE kept_rating SET risk_score = risk_score + 1 WHERE metric_id ="
+                    f" (SELECT id FROM metric WHERE code = '{kwargs['codes'][0]}')"
+                ))  # fmt: skip
+        reads.append("listed" if kwargs.get("codes") else "counted" if kwargs.get("columns")
+                     else "whole")  # fmt: skip
+        return real_read(engine, **kwargs)
+
+    monkeypatch.setattr(views, "read_month", a_write_first)
+    got = views.level_reading(demo, kind="priority", code=code, **args, scope=scope)
+    assert reads == ["counted", "listed", "whole"]
+    monkeypatch.undo()
+    again = views.read_month(demo, **args, scope=scope)
+    pd.testing.assert_frame_equal(got.status, again.status)

@@ -170,6 +170,7 @@ def test_kept_ratings_are_read_through_an_index(
         connection.execute(text("ANALYZE"))
     if by == "period":
         monkeypatch.setattr(kept_queries, "MANY", 0)
+        monkeypatch.setattr(kept_queries, "MANY_ON_POSTGRESQL", 0)
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:

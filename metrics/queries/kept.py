@@ -14,8 +14,11 @@ from metrics.models import KeptRating
 from metrics.queries import among, driver_rows
 
 # Above this many measures a read takes every kept row of the periods and drops the rest, as
-# one list of 20,000 measure ids costs more to send than the rows it leaves out.
+# one list of 20,000 measure ids costs more to send than the rows it leaves out. PostgreSQL takes
+# the list as one array (`among`): at XL a priority's 2,234 measures came in 47 ms by their ids
+# and 143 ms as the whole month.
 MANY = 2_000
+MANY_ON_POSTGRESQL = 10_000
 
 
 def kept_rows(
@@ -37,7 +40,7 @@ def kept_rows(
     ]
     if whole:
         conditions.append(col(KeptRating.whole))
-    if len(metric_ids) <= MANY:
+    if len(metric_ids) <= (MANY_ON_POSTGRESQL if engine.dialect.name == "postgresql" else MANY):
         conditions.append(among(engine, col(KeptRating.metric_id), metric_ids))
     named = ["metric_id", "period", "rated_today", *columns]
     query = select(*[col(getattr(KeptRating, name)) for name in named])

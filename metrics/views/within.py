@@ -32,7 +32,8 @@ class Within:
     tier: str = ""
 
     def __bool__(self) -> bool:
-        return any(asdict(self).values())
+        # asked of every row of a table: `asdict` made it 3 µs, a tenth of an XL priority's view
+        return bool(self.serving or self.aligned_to or self.tier)
 
     def params(self) -> dict[str, str]:
         """The query parameters that open this part (none for the whole level)."""
@@ -82,7 +83,7 @@ def measures_of(kind: str, rows: pd.DataFrame) -> pd.Series:
         members = pd.concat([pairs.dropna(), aligned[["code", "initiative_code"]]])
         return members.drop_duplicates().groupby("initiative_code").size()
     column = LEVEL_COLUMN[kind]
-    return rows.drop_duplicates(["code", column]).groupby(column).size()
+    return rows[["code", column]].drop_duplicates().groupby(column).size()
 
 
 def describe(within: Within, where: Structure) -> str:

@@ -63,17 +63,16 @@ def _level(
     today: date,
     part: tuple[str, str, str] = ("", "", ""),
 ) -> views.LevelView | None:
-    if kind in views.OWN_MEASURES:  # rates only the level's own measures
-        reading = views.level_reading(
-            engine(),
-            kind=kind,
-            code=code,
-            **_args(period, clearance, today),
-            scope=_scope(clearance, version),
-            approved_only=committee,
-        )
-    else:
-        reading = _month(period, clearance, committee, version, today)
+    # A service or team reads only its own measures; a priority or an initiative its own and
+    # those aligned to it whole, every other measure's counts only.
+    reading = views.level_reading(
+        engine(),
+        kind=kind,
+        code=code,
+        **_args(period, clearance, today),
+        scope=_scope(clearance, version),
+        approved_only=committee,
+    )
     return views.level(
         engine(),
         kind=kind,
