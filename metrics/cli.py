@@ -318,11 +318,13 @@ def text_table(table: pd.DataFrame, *, widest: int) -> str:
     command's own time at L, formatting cell by cell)."""
     columns = []
     for name in table.columns:
-        cells = table[name].astype(object).where(table[name].notna(), "").astype(str)
-        long = cells.str.len() > widest
-        cells = cells.where(~long, cells.str.slice(0, widest - 3) + "...")
-        width = max(len(str(name)), int(cells.str.len().max()))
-        columns.append([str(name).rjust(width), *cells.str.rjust(width)])
+        # Plain Python over each column's values: pandas' string methods, one call per cell
+        # each, took twice as long.
+        gap = table[name].isna().tolist()
+        cells = ["" if blank else str(value) for value, blank in zip(table[name], gap, strict=True)]
+        cells = [c if len(c) <= widest else c[: widest - 3] + "..." for c in cells]
+        width = max([len(str(name)), *map(len, cells)])
+        columns.append([str(name).rjust(width), *(cell.rjust(width) for cell in cells)])
     return "\n".join(" ".join(row) for row in zip(*columns, strict=True))
 
 

@@ -367,6 +367,13 @@ def test_a_text_table_aligns_each_column_shows_gaps_as_nothing_and_cuts_long_tex
     ]
 
 
+def test_a_text_table_of_no_rows_is_its_headings_and_any_gap_is_nothing() -> None:
+    empty = pd.DataFrame({"code": pd.Series([], dtype=object), "rag": pd.Series([], dtype=object)})
+    assert cli.text_table(empty, widest=12) == "code rag"
+    gaps = pd.DataFrame({"code": ["A", None], "n": pd.array([1, None], dtype="Int64")})
+    assert cli.text_table(gaps, widest=12).splitlines() == ["code n", "   A 1", "      "]
+
+
 def test_a_reader_that_stops_reading_ends_the_command_quietly(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
