@@ -181,8 +181,7 @@ def explain(
     )
     verb = np.where(band, "is inside ", np.where(higher, "meets or beats ", "is at or under "))
     green = "Green: " + subject + " " + verb + target_text + "; " + phrase
-    amount = np.where(low, below, above)
-    tolerance = _tolerance_phrase(frame, amount, default, unit, places, rows=off)
+    tolerance = _tolerance_phrase(frame, np.where(low, below, above), default, unit, places, off)
     gap = np.where(status_ == Status.AMBER.value, " but within ", " by more than ")
     side = np.where(low, " is below ", " is above ")
     off_text = status_ + ": " + subject + side + target_text + gap + tolerance
@@ -214,9 +213,8 @@ def _due_text(frame: pd.DataFrame, status: np.ndarray) -> np.ndarray:
     due = pd.Series(frame["deadline"].to_numpy(dtype=object))
     known = due.notna().to_numpy()
     day = np.full(len(frame), "", dtype=object)
-    deadlines = due[known]  # a few distinct days: each written once
-    written = {d: day_text(pd.Timestamp(d).date()) for d in deadlines.unique()}
-    day[known] = deadlines.map(written).to_numpy()
+    written = {d: day_text(pd.Timestamp(d).date()) for d in due[known].unique()}  # a few days
+    day[known] = due[known].map(written).to_numpy()
     tense = np.where(status == Status.OVERDUE.value, "; it was due by ", "; it is due by ")
     return np.where(known, tense + day, "")
 
@@ -227,18 +225,15 @@ def _tolerance_phrase(
     default: float,
     unit: np.ndarray,
     places: np.ndarray,
-    *,
     rows: np.ndarray,
 ) -> np.ndarray:
     """`the 5 % tolerance` for a percent of the target, `the tolerance of 0.4 days` otherwise
     (written in `rows` only)."""
     tolerance = frame["tolerance"].astype(float).to_numpy()
     percent = np.isnan(tolerance) | frame["tolerance_is_percent"].astype(bool).to_numpy()
+    shares = np.where(np.isnan(tolerance), default, tolerance)
     share = np.full(len(tolerance), "", dtype=object)
-    shared = rows & percent
-    share[shared] = list(
-        map("{:g}".format, np.where(np.isnan(tolerance), default, tolerance)[shared].tolist())
-    )
+    share[rows & percent] = list(map("{:g}".format, shares[rows & percent].tolist()))
     return np.where(
         percent,
         "the " + share + " % tolerance",

@@ -194,6 +194,7 @@ def risk_level(score: pd.Series, *, rules: RatingRules) -> pd.Series:
 # --- Roll-up --------------------------------------------------------------------------------
 
 COUNT_COLUMNS = ["Red", "Amber", "Green", "Data only", "Missing"]
+ROLLUP_READS = ["rag", "risk_level"]  # what `rollup` reads of each row, besides its keys
 
 
 def rollup(frame: pd.DataFrame, by: str | list[str], *, rules: RatingRules) -> pd.DataFrame:
@@ -355,9 +356,8 @@ def _known_sums(known: pd.DataFrame) -> pd.DataFrame:
 
 
 def _outturn(frame: pd.DataFrame) -> pd.Series:
-    """The year's value: run rate for sum; otherwise every period from the first value on with
-    no value yet is projected on the least-squares line (flat for one point) and the year is
-    aggregated as the metric says."""
+    """The year's value: run rate for sum; otherwise each period from the first value on with no
+    value yet projected on the least-squares line (flat for one point), aggregated as it says."""
     n, per_year = frame["n"], frame["per_year"]
     spread = n * frame["sxx"] - frame["sx"] ** 2
     slope = ((n * frame["sxy"] - frame["sx"] * frame["sy"]) / spread.where(spread > 0)).fillna(0)

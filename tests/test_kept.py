@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import copy_demo, sampled
+from conftest import a_write_before_the_listed_read, copy_demo, sampled
 from entry_council import ADMIN, MANAGER, OFFICER, TODAY, build
 from sqlalchemy import Engine, text
 
@@ -371,21 +371,7 @@ def test_a_write_between_counting_and_listing_reads_the_whole_month_again(
     in between, the board is read again whole, so its lists never disagree with its counts."""
     seen = {"period": "2017-03", "clearance": SEES_ALL, "today": TODAY, "settings": settings()}
     views.dashboard(demo, **seen)  # rates and keeps the month
-    real_read = views.read_month
-    reads: list[str] = []
-
-    def a_write_first(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs.get("codes") and "listed" not in reads:  # a listed measure is re-rated
-            with engine.begin() as connection:
-                connection.execute(text(
-                    "UPDATE kept_rating SET risk_score = risk_score + 1 WHERE metric_id ="
-                    f" (SELECT id FROM metric WHERE code = '{kwargs['codes'][0]}')"
-                ))  # fmt: skip
-        reads.append("listed" if kwargs.get("codes") else "counted" if kwargs.get("columns")
-                     else "whole")  # fmt: skip
-        return real_read(engine, **kwargs)
-
-    monkeypatch.setattr(views, "read_month", a_write_first)
+    reads = a_write_before_the_listed_read(monkeypatch)
     got = views.dashboard(demo, **seen)
     assert reads == ["counted", "listed", "whole"]
     monkeypatch.undo()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import copy_demo
-from sqlalchemy import Engine, text
+from conftest import a_write_before_the_listed_read, copy_demo
+from sqlalchemy import Engine
 
 from metrics import views
 from metrics.config import Settings
@@ -103,20 +103,7 @@ def test_a_write_between_counting_and_reading_a_priority_whole_reads_the_month_a
     scope = views.read_scope(demo, clearance=args["clearance"])
     code = next(iter(scope.structure.options("priority")))
     views.read_month(demo, **args, scope=scope)  # rates and keeps the month
-    real_read, reads = views.read_month, []
-
-    def a_write_first(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs.get("codes") and not reads.count("listed"):  # a listed measure is re-rated
-            with engine.begin() as connection:
-                connection.execute(text(
-                    "UPDATE kept_rating SET risk_score = risk_score + 1 WHERE metric_id ="
-                    f" (SELECT id FROM metric WHERE code = '{kwargs['codes'][0]}')"
-                ))  # fmt: skip
-        reads.append("listed" if kwargs.get("codes") else "counted" if kwargs.get("columns")
-                     else "whole")  # fmt: skip
-        return real_read(engine, **kwargs)
-
-    monkeypatch.setattr(views, "read_month", a_write_first)
+    reads = a_write_before_the_listed_read(monkeypatch)
     got = views.level_reading(demo, kind="priority", code=code, **args, scope=scope)
     assert reads == ["counted", "listed", "whole"]
     monkeypatch.undo()

@@ -15,7 +15,7 @@ from metrics.config import RatingRules
 from metrics.display import metric_table, with_alignment
 from metrics.explain_rollup import rollup_sentence
 from metrics.frames import among
-from metrics.rating import COUNT_COLUMNS
+from metrics.rating import COUNT_COLUMNS, ROLLUP_READS
 from metrics.views.board import STATUS_RANK
 from metrics.views.within import (
     Within,
@@ -58,17 +58,12 @@ class LevelView:
     within: Within = field(default_factory=Within)  # the part of the level shown (all: blank)
 
 
-# What a roll-up reads of each row: taken first, as a row of the month has sixty columns, and
-# copying them all twice took a third of an XL priority's view.
-ROLLED = ["code", "rag", "risk_level"]
-
-
 def _rollup_one(rows: pd.DataFrame, rules: RatingRules) -> tuple[str, dict[str, int], str]:
     """The rolled-up status, counts and the sentence that says why, of a set of status rows
     (each metric counted once)."""
     if rows.empty:
         return "", dict.fromkeys(COUNT_COLUMNS, 0), ""
-    rows = rows.loc[~rows.duplicated("code"), ROLLED]
+    rows = rows.loc[~rows.duplicated("code"), ["code", *ROLLUP_READS]]
     result = rating.rollup(rows.assign(_all="all"), "_all", rules=rules)
     why = str(rollup_sentence(result, rules=rules).iloc[0])
     first = result.iloc[0]
@@ -79,7 +74,8 @@ def rollup_table(
     rows: pd.DataFrame, by: str, names: dict[str, str], rules: RatingRules, label: str
 ) -> pd.DataFrame:
     """One row per group: its code, name, status (symbol and word), counts and why."""
-    rows = rows.loc[rows[by].notna() & ~rows.duplicated(["code", by]), [*ROLLED, by]]
+    # only what the roll-up reads is copied: the month's sixty columns were a third of the view
+    rows = rows.loc[rows[by].notna() & ~rows.duplicated(["code", by]), ["code", by, *ROLLUP_READS]]
     if rows.empty:
         return pd.DataFrame(columns=["code", label, "Status", *COUNT_COLUMNS, "Why"])
     table = rating.rollup(rows, by, rules=rules)
