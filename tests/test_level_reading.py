@@ -109,3 +109,20 @@ def test_a_write_between_counting_and_reading_a_priority_whole_reads_the_month_a
     monkeypatch.undo()
     again = views.read_month(demo, **args, scope=scope)
     pd.testing.assert_frame_equal(got.status, again.status)
+
+
+@pytest.mark.parametrize(
+    ("kind", "measures", "part"),
+    [
+        ("service", 120, True),
+        ("team", 20_000, True),
+        ("priority", 120, False),
+        ("initiative", 5_000, False),
+        ("priority", 5_001, True),
+        ("initiative", 20_000, True),
+    ],
+)
+def test_which_levels_read_a_month_of_their_own(kind: str, measures: int, part: bool) -> None:
+    catalogue = pd.DataFrame({"code": [f"M{i}" for i in range(measures)]})
+    scope = views.Scope("OFFICIAL", None, catalogue, pd.DataFrame())  # type: ignore[arg-type]
+    assert views.reads_part(kind, scope) is part

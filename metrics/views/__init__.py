@@ -74,6 +74,7 @@ __all__ = [
     "rate_ahead",
     "read_month",
     "read_scope",
+    "reads_part",
     "status",
     "within_params",
 ]
@@ -253,7 +254,7 @@ def level_reading(
     catalogue = seen.catalogue
     if kind in OWN_MEASURES:
         return read(codes=catalogue.loc[catalogue[LEVEL_COLUMN[kind]] == code, "code"].tolist())
-    if len(catalogue) <= READ_IN_PARTS_ABOVE:
+    if not reads_part(kind, seen):
         return read()
     counted = read(columns=board.COUNTED)
     found = levels.members(kind, code, counted.rows, seen.structure)
@@ -269,6 +270,12 @@ def level_reading(
     status = both.take(pd.Index(both["code"]).get_indexer(counted.status["code"]))
     status = status.reset_index(drop=True)
     return Reading(period, seen, status, alignment.placed(status, seen.served))
+
+
+def reads_part(kind: str, scope: Scope) -> bool:
+    """Whether a level's page reads a month of its own (`level_reading`: a service or a team, or
+    a priority or an initiative of a large council), not the whole month every index shares."""
+    return kind in OWN_MEASURES or len(scope.catalogue) > READ_IN_PARTS_ABOVE
 
 
 def index(

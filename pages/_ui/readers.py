@@ -63,16 +63,18 @@ def _level(
     today: date,
     part: tuple[str, str, str] = ("", "", ""),
 ) -> views.LevelView | None:
-    # A service or team reads only its own measures; a priority or an initiative its own and
-    # those aligned to it whole, every other measure's counts only.
-    reading = views.level_reading(
-        engine(),
-        kind=kind,
-        code=code,
-        **_args(period, clearance, today),
-        scope=_scope(clearance, version),
-        approved_only=committee,
-    )
+    scope = _scope(clearance, version)
+    if views.reads_part(kind, scope):  # its own measures whole (a service: only those)
+        reading = views.level_reading(
+            engine(),
+            kind=kind,
+            code=code,
+            **_args(period, clearance, today),
+            scope=scope,
+            approved_only=committee,
+        )
+    else:
+        reading = _month(period, clearance, committee, version, today)
     return views.level(
         engine(),
         kind=kind,
