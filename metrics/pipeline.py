@@ -189,8 +189,8 @@ def _placed(due: pd.DataFrame, values: pd.DataFrame, fy_start: int) -> pd.DataFr
     else:
         values = values.reset_index(drop=True)
     day = _days(values["period_end"])
-    month_index = (day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1
-                   - fy_start) % 12  # fmt: skip
+    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    month_index = (month - fy_start) % 12
     frequency = due["frequency"]
     monthly = (frequency == Frequency.MONTHLY.value).to_numpy(dtype=bool)[row]
     quarterly = (frequency == Frequency.QUARTERLY.value).to_numpy(dtype=bool)[row]
@@ -225,8 +225,8 @@ def _attach_values(due: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
         place = key.get_indexer(np.arange(len(due)) * (len(labels) + 1) + wanted)
         return np.where(wanted >= 0, place, -1)
 
-    current = values.drop(columns=["metric_id", "period", "fiscal_year", "period_end"])
-    current = current.drop(columns=["position", *PLACED]).reindex(found(due["period"]))
+    placing = ["metric_id", "period", "fiscal_year", "period_end", "position", *PLACED]
+    current = values.drop(columns=placing).reindex(found(due["period"]))
     frame = pd.concat([due, current.reset_index(drop=True)], axis=1)
     for label in ("previous", "last_year"):
         frame[label] = values["actual"].reindex(found(due[f"{label}_period"])).to_numpy()
