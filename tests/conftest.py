@@ -150,6 +150,12 @@ def _restore_main_module() -> Iterator[None]:
     sys.modules["__main__"] = main
 
 
+def database_of_its_own(folder: Path, empty: Path) -> Iterator[Engine]:
+    """An empty database at the latest schema, removed when the iterator ends: a copy of `empty`
+    in `folder` (SQLite), or a private schema (PostgreSQL, when the suite runs on it)."""
+    return _postgres_engine(folder) if TEST_DATABASE_URL else _sqlite_engine(folder, empty)
+
+
 @pytest.fixture
 def make_engine(tmp_path: Path, _empty_sqlite: Path) -> Iterator[Callable[[], Engine]]:
     """A maker of empty databases at the latest schema, each removed when the test ends."""
@@ -158,9 +164,7 @@ def make_engine(tmp_path: Path, _empty_sqlite: Path) -> Iterator[Callable[[], En
     def make() -> Engine:
         folder = tmp_path / f"db{len(opened)}"
         folder.mkdir()
-        database = (
-            _postgres_engine(folder) if TEST_DATABASE_URL else _sqlite_engine(folder, _empty_sqlite)
-        )
+        database = database_of_its_own(folder, _empty_sqlite)
         opened.append(database)
         return next(database)
 
