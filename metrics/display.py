@@ -131,10 +131,12 @@ def display_table(frame: pd.DataFrame, extra: list[str] | None = None) -> pd.Dat
 def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per metric: status and forecast side by side, travel, risk, the reason and the
     commentary; ordered by risk score, highest first."""
-    if frame.empty:
-        return display_table(frame)
-    ordered = frame.sort_values(["risk_score", "code"], ascending=[False, True])
-    return display_table(ordered)
+    return display_table(frame) if frame.empty else display_table(_by_risk(frame))
+
+
+def _by_risk(frame: pd.DataFrame) -> pd.DataFrame:
+    """Highest risk score first, then by code: the order of every metric table."""
+    return frame.sort_values(["risk_score", "code"], ascending=[False, True])
 
 
 def is_exception(status: pd.DataFrame) -> pd.Series:
@@ -187,7 +189,7 @@ def with_alignment(frame: pd.DataFrame) -> pd.DataFrame:
     """A metric table with a column saying how each measure is aligned upwards."""
     if frame.empty:
         return metric_table(frame).assign(**{"Aligned to": []})
-    ordered = frame.sort_values(["risk_score", "code"], ascending=[False, True])  # as metric_table
+    ordered = _by_risk(frame)
     table = display_table(ordered)
     table.insert(
         table.columns.get_loc("Measure") + 1, "Aligned to", alignment_text(ordered).to_numpy()

@@ -286,20 +286,19 @@ def _spc_numbers(reading: pd.DataFrame, column: str, rows: np.ndarray) -> dict[s
     """The value (or target) written to tell it apart from the mean and limits, and the mean
     and limits one place finer: more where rounding would make a value look equal to the limit
     it is compared with (written in `rows` only, the ones whose sentence shows numbers)."""
-    decimals = _numbers(reading, "decimals").astype(int)[rows]
-    limits = {c: _numbers(reading, c)[rows] for c in ("mean", "upper_limit", "lower_limit")}
-    number = _numbers(reading, column)[rows]
-    places = places_to_tell_apart(number, list(limits.values()), decimals)
+    decimals = _numbers(reading, "decimals").astype(int)
+    limits = {c: _numbers(reading, c) for c in ("mean", "upper_limit", "lower_limit")}
+    number = _numbers(reading, column)
+    places = decimals.copy()
+    places[rows] = places_to_tell_apart(
+        number[rows], [limit[rows] for limit in limits.values()], decimals[rows]
+    )
     finer = np.maximum(places, decimals + 1)
-    unit = reading["unit"].to_numpy(dtype=object)[rows]
-    written = {
-        column: format_values(number, unit, places),
-        **{name: format_values(v, unit, finer) for name, v in limits.items()},
+    unit = reading["unit"].to_numpy(dtype=object)
+    return {
+        column: format_values(number, unit, places, rows=rows),
+        **{name: format_values(v, unit, finer, rows=rows) for name, v in limits.items()},
     }
-    shown = {name: np.full(len(reading), "", dtype=object) for name in written}
-    for name, text in written.items():
-        shown[name][rows] = text
-    return shown
 
 
 def _labels(values: pd.Series, table: dict[str, str], used: np.ndarray) -> np.ndarray:
