@@ -11,7 +11,7 @@ aligned to and never named, and an unknown code reads exactly like it (None).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from metrics import alignment, display, queries
+from metrics import alignment, display, periods, queries
 from metrics.alignment import Structure
 from metrics.config import Settings
 from metrics.frames import among
@@ -44,7 +44,7 @@ from metrics.views.rated import (
     status,
     status_and_values,
 )
-from metrics.views.within import LEVEL_COLUMN, Within
+from metrics.views.within import LEVEL_COLUMN, Within, every_due
 from metrics.views.within import from_params as within_params
 from metrics.vocab import Marking
 
@@ -108,6 +108,9 @@ class Reading:
     status: pd.DataFrame  # rated rows with `latest_commentary`
     rows: pd.DataFrame  # alignment.placed: one row per measure and priority it serves
     held: Held | None = None  # the value rows the status read, to rate earlier months from
+    # When `status` is of one level's measures only (`level_reading`): every measure due,
+    # where it sits only (`within.every_due`), which the level's counts count.
+    due: pd.DataFrame | None = None
 
 
 def read_scope(engine: Engine, *, clearance: str) -> Scope:
@@ -227,8 +230,9 @@ def level(
         settings=settings,
     )  # fmt: skip
     return levels.part_of(
-        kind, code, month.rows, month.scope.structure, settings.rating, within or Within()
-    )
+        kind, code, month.rows, month.scope.structure, settings.rating, within or Within(),
+        due=month.due,
+    )  # fmt: skip
 
 
 def level_reading(
@@ -246,8 +250,8 @@ def level_reading(
     """The month a level is built from: a service's or a team's own measures (everything its
     page shows and counts is of them); else every measure (a priority's or an initiative's
     tables count whole services and initiatives, beyond the part that serves it), of a large
-    council its own measures and those aligned to it whole and the rest only as
-    `board.COUNTED` needs."""
+    council only its own measures and those aligned to it, the rest counted from where they
+    sit (`Reading.due`), none of them rated."""
     seen = scope or read_scope(engine, clearance=clearance)
     read = partial(read_month, engine, period=period, clearance=clearance, today=today,
                    settings=settings, scope=seen, approved_only=approved_only)  # fmt: skip
@@ -256,20 +260,12 @@ def level_reading(
         return read(codes=catalogue.loc[catalogue[LEVEL_COLUMN[kind]] == code, "code"].tolist())
     if not reads_part(kind, seen):
         return read()
-    counted = read(columns=board.COUNTED)
-    found = levels.members(kind, code, counted.rows, seen.structure)
-    if found is None:  # no such level: nothing of it is shown
-        return counted
-    listed = found[1]["code"].unique().tolist()
-    whole = read(codes=listed)
-    mine = among(counted.status["code"], listed)
-    if not board.same_ratings(counted.status[mine], whole.status):  # a write came between
-        return read()
-    # Every measure in the order the month was rated in, its own rows whole if listed.
-    both = pd.concat([counted.status[~mine], whole.status], ignore_index=True)
-    status = both.take(pd.Index(both["code"]).get_indexer(counted.status["code"]))
-    status = status.reset_index(drop=True)
-    return Reading(period, seen, status, alignment.placed(status, seen.served))
+    fy_start = settings.financial_year_start_month
+    month = periods.month_for(period, fy_start)
+    due = every_due(catalogue, seen.served, month, fy_start, settings.deadline)
+    found = levels.members(kind, code, due, seen.structure)  # None: no such level, none listed
+    listed = [] if found is None else found[1]["code"].unique().tolist()
+    return replace(read(codes=listed), due=due)
 
 
 def reads_part(kind: str, scope: Scope) -> bool:

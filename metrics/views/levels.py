@@ -218,14 +218,8 @@ def service_view(
     teams = rollup_table(mine, "team_code", where.options("team"), rules, "Team")
     all_teams = where.teams.loc[where.teams["service_code"] == code, "code"]
     idle = sorted(set(all_teams) - set(teams["code"]))
-    notes = (
-        [
-            f"{len(idle)} team(s) have no measure due this month: "
-            + ", ".join(where.team_label(t) for t in idle)
-        ]
-        if idle
-        else []
-    )
+    named = ", ".join(where.team_label(t) for t in idle)
+    notes = [f"{len(idle)} team(s) have no measure due this month: {named}"] if idle else []
     return LevelView(
         kind="service",
         code=code,
@@ -306,16 +300,24 @@ def level_index(
 
 
 def part_of(
-    kind: str, code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules, within: Within
+    kind: str,
+    code: str,
+    rows: pd.DataFrame,
+    where: Structure,
+    rules: RatingRules,
+    within: Within,
+    due: pd.DataFrame | None = None,
 ) -> LevelView | None:
     """A level built from only the part of its measures `within` names (all of them when
-    blank), each of its tables saying what its rows count and opening exactly that."""
-    view = LEVELS[kind](code, narrow(rows, within) if within else rows, where, rules)
+    blank), each of its tables saying what its rows count and opening exactly that. Counts
+    of whole levels are of `due` (`every_due`) when `rows` are only the level's own."""
+    due = rows if due is None else due
+    view = LEVELS[kind](code, narrow(rows, within, due) if within else rows, where, rules)
     if view is None:
         return None
     notes = list(view.notes)
     if within:
-        total = int(measures_of(kind, rows).get(code, 0))
+        total = int(measures_of(kind, due).get(code, 0))
         shown = sum(view.counts.values())
         notes.insert(
             0,
@@ -335,7 +337,7 @@ def part_of(
     def opened(table: pd.DataFrame, part: Within, up: bool = False) -> pd.DataFrame:
         return opening(
             table,
-            rows=rows,
+            rows=due,
             where=where,
             within=within.also(part),
             counts=COUNT_COLUMNS,

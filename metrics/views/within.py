@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from metrics.alignment import UNALIGNED, UNALIGNED_LABEL, Structure
+from metrics import due_rows, periods
+from metrics.alignment import UNALIGNED, UNALIGNED_LABEL, Structure, placed
 from metrics.frames import among
 from metrics.vocab import Tier
 
@@ -54,16 +55,36 @@ def initiative_members(rows: pd.DataFrame, code: str) -> pd.DataFrame:
     return pd.concat([own, below])
 
 
-def narrow(rows: pd.DataFrame, within: Within) -> pd.DataFrame:
-    """The month's placed rows cut down to a part: a level built from them shows only it."""
+def narrow(rows: pd.DataFrame, within: Within, due: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The month's placed rows cut down to a part: a level built from them shows only it. An
+    initiative's members are found among every measure due (`due`, when `rows` are only some)."""
     keep = pd.Series(True, index=rows.index)
     if within.serving:
         keep &= rows["serves"] == within.serving
     if within.tier:
         keep &= rows["tier"] == within.tier
     if within.aligned_to:
-        keep &= among(rows["code"], initiative_members(rows, within.aligned_to)["code"])
+        members = initiative_members(rows if due is None else due, within.aligned_to)
+        keep &= among(rows["code"], members["code"])
     return rows[keep]
+
+
+# Where a measure sits: all a level's counts and the parts its links open read of a measure.
+PLACE = ["code", "tier", "initiative_code", "aligned_to", "service_code", "team_code"]
+
+
+def every_due(
+    catalogue: pd.DataFrame,
+    served: pd.DataFrame,
+    month: periods.Period,
+    fy_start: int,
+    deadline: periods.Deadline,
+) -> pd.DataFrame:
+    """Every measure of the catalogue due in the month, one row per priority it serves, with
+    where it sits only (`PLACE`, `serves`, `via`): what a level's counts count, and which
+    measures a level lists, without rating any of them."""
+    slim = catalogue[[*PLACE, "frequency", "active_from", "active_to"]]
+    return placed(due_rows.due_periods(slim, month, fy_start, deadline)[PLACE], served)
 
 
 # The column that says which priority, service or team a row counts for.
