@@ -364,26 +364,3 @@ def writable_app(
     database = writable_demo(demo_database, make_engine, tmp_path)
     with serve(database, tmp_path) as url:
         yield url, database
-
-
-def a_write_before_the_listed_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """`views.read_month` made to let another user's write come first: before the first read of
-    some measures (the rows a view lists whole), the first of them is re-rated. Each read's kind
-    (counted, listed, whole) is noted in the list returned."""
-    from metrics import views
-
-    real_read, reads = views.read_month, []
-
-    def a_write_first(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
-        if kwargs.get("codes") and "listed" not in reads:  # a listed measure is re-rated
-            with engine.begin() as connection:
-                connection.execute(text(
-                    "UPDATE kept_rating SET risk_score = risk_score + 1 WHERE metric_id ="
-                    f" (SELECT id FROM metric WHERE code = '{kwargs['codes'][0]}')"
-                ))  # fmt: skip
-        reads.append("listed" if kwargs.get("codes") else "counted" if kwargs.get("columns")
-                     else "whole")  # fmt: skip
-        return real_read(engine, **kwargs)
-
-    monkeypatch.setattr(views, "read_month", a_write_first)
-    return reads

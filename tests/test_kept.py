@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import a_write_before_the_listed_read, copy_demo, sampled
+from conftest import copy_demo, sampled
 from entry_council import ADMIN, MANAGER, OFFICER, TODAY, build
 from sqlalchemy import Engine, text
 
@@ -362,6 +362,27 @@ def test_a_dashboard_counted_from_part_of_each_kept_rating_equals_one_read_whole
     assert counted.exceptions_total + counted.changes_total > 0  # some rows are listed
     same_boards(first, whole)
     same_boards(counted, whole)
+
+
+def a_write_before_the_listed_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`views.read_month` made to let another user's write come first: before the first read of
+    some measures (the rows a view lists whole), the first of them is re-rated. Each read's kind
+    (counted, listed, whole) is noted in the list returned."""
+    real_read, reads = views.read_month, []
+
+    def a_write_first(engine: Engine, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("codes") and "listed" not in reads:  # a listed measure is re-rated
+            with engine.begin() as connection:
+                connection.execute(text(
+                    "UPDATE kept_rating SET risk_score = risk_score + 1 WHERE metric_id ="
+                    f" (SELECT id FROM metric WHERE code = '{kwargs['codes'][0]}')"
+                ))  # fmt: skip
+        reads.append("listed" if kwargs.get("codes") else "counted" if kwargs.get("columns")
+                     else "whole")  # fmt: skip
+        return real_read(engine, **kwargs)
+
+    monkeypatch.setattr(views, "read_month", a_write_first)
+    return reads
 
 
 def test_a_write_between_counting_and_listing_reads_the_whole_month_again(
