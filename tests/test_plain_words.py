@@ -11,7 +11,7 @@ import pytest
 
 from metrics import quality
 from metrics.plain_words import audit_table, audit_value, definition_table, in_words, setting_text
-from metrics.views.levels import Crumb, read_trail, trail_text, walked
+from metrics.views.trail import Crumb, read_trail, trail_text, walked
 
 
 @pytest.mark.parametrize(

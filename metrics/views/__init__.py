@@ -27,7 +27,7 @@ from metrics.queries import snapshots as snapshot_queries
 from metrics.views import board, kept, levels
 from metrics.views.board import DashboardView, previous_months
 from metrics.views.history import metric_histories, metric_history
-from metrics.views.levels import Crumb, LevelView
+from metrics.views.levels import LevelView
 from metrics.views.measure import MetricView, audit_trail, for_committee, metric_view
 from metrics.views.public import (
     PUBLIC_CLEARANCE,
@@ -44,6 +44,7 @@ from metrics.views.rated import (
     status,
     status_and_values,
 )
+from metrics.views.trail import Crumb
 from metrics.views.within import LEVEL_COLUMN, Within, every_due
 from metrics.views.within import from_params as within_params
 from metrics.vocab import Marking
@@ -82,9 +83,10 @@ __all__ = [
 
 # Levels whose page shows and counts only their own measures, so they need no others rated.
 OWN_MEASURES = ("service", "team")
-# Above this many measures a priority's or an initiative's month is read in two parts, every
-# measure counted and the level's own whole: at XL (20,000) 105 ms against 155 to 195 ms for one
-# whole read; at L (2,000) 45 ms against 30 to 47 (docs/performance.md).
+# Above this many measures a priority's or an initiative's page reads and rates only the measures
+# it lists, the rest counted from the catalogue (`level_reading`): at XL (20,000) 88 to 115 ms
+# against 155 to 195 ms for the whole month; a smaller council's pages share the month its
+# indexes read (docs/performance.md).
 READ_IN_PARTS_ABOVE = 5_000
 
 

@@ -16,7 +16,7 @@ from metrics.config import RatingRules
 from metrics.display import period_table
 from metrics.frames import among
 from metrics.plain_words import audit_table
-from metrics.views.levels import Crumb
+from metrics.views.trail import Crumb
 from metrics.vocab import Tier
 
 

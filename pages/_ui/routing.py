@@ -13,7 +13,7 @@ from metrics import access, store, views
 from metrics.access import CurrentUser
 from metrics.config import settings
 from metrics.periods import spoken
-from metrics.views.levels import Crumb, trail_text, walked
+from metrics.views.trail import Crumb, trail_text, walked
 from metrics.vocab import Role, Status
 from pages._ui.text import plain
 

@@ -13,7 +13,7 @@ from metrics.alignment import UNALIGNED, node_target, overview
 from metrics.display import reading_order, with_symbol
 from metrics.periods import spoken
 from metrics.rating import COUNT_COLUMNS
-from metrics.views.levels import read_trail, trail_text
+from metrics.views.trail import read_trail, trail_text
 from metrics.vocab import Status, Tier
 from pages._ui.identity import current_user
 from pages._ui.readers import _index, options
