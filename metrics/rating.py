@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.config import RatingRules
+from metrics.frames import looked_up
 from metrics.vocab import Aggregation, Direction, Polarity, RiskLevel, Status, Unit
 
 RAG_LIKELIHOOD = {Status.GREEN: 1, Status.AMBER: 2, Status.RED: 3}
@@ -194,6 +195,10 @@ def risk_level(score: pd.Series, *, rules: RatingRules) -> pd.Series:
 # --- Roll-up --------------------------------------------------------------------------------
 
 COUNT_COLUMNS = ["Red", "Amber", "Green", "Data only", "Missing"]
+# Which column of the counts each status is counted in: Overdue counts as Missing.
+COUNTED_AS = {name: at for at, name in enumerate(COUNT_COLUMNS)} | {
+    Status.OVERDUE.value: COUNT_COLUMNS.index(Status.MISSING.value)
+}
 ROLLUP_READS = ["rag", "risk_level"]  # what `rollup` reads of each row, besides its keys
 
 
@@ -206,15 +211,15 @@ def rollup(frame: pd.DataFrame, by: str | list[str], *, rules: RatingRules) -> p
     `Missing` when no value was entered at all.
     """
     keys = _as_list(by)
-    status = frame["rag"].replace(Status.OVERDUE.value, Status.MISSING.value)
-    # One column per status counted (a one-hot sum is far quicker than crosstab on small groups).
-    flags = pd.DataFrame({name: status == name for name in COUNT_COLUMNS}, index=frame.index)
-    flags["high_red"] = (frame["rag"] == Status.RED.value) & (
-        frame["risk_level"] == RiskLevel.HIGH.value
+    # One column per status counted (a one-hot sum is far quicker than crosstab on small groups),
+    # from each row's column number: five text comparisons of XL's 38,000 tree rows took 11 ms.
+    at = looked_up(frame["rag"], COUNTED_AS, -1).to_numpy(dtype=np.int64)
+    flags = pd.DataFrame(
+        at[:, None] == np.arange(len(COUNT_COLUMNS)), columns=COUNT_COLUMNS, index=frame.index
     )
-    grouped = flags.groupby([frame[c] for c in keys], sort=True)
-    counts = grouped[COUNT_COLUMNS].sum().astype(int)
-    counts["high_red"] = grouped["high_red"].sum().astype(int)  # for the sentence that says why
+    high = frame["risk_level"].to_numpy(dtype=object) == RiskLevel.HIGH.value
+    flags["high_red"] = (at == COUNTED_AS[Status.RED.value]) & high  # for the sentence: why
+    counts = flags.groupby([frame[c] for c in keys], sort=True).sum().astype(int)
     counts["status"] = rollup_status(counts, counts["high_red"] > 0, rules=rules)
     return counts.reset_index()
 

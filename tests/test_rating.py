@@ -349,6 +349,20 @@ def test_rollup_groups_by_several_columns() -> None:
     assert result.loc["T2", "service"] == "S1"
 
 
+def test_rollup_counts_high_risk_reds_and_a_row_without_a_status_nowhere() -> None:
+    frame = pd.DataFrame(
+        {
+            "team": "T1",
+            "rag": ["Red", "Red", "Amber", None],
+            "risk_level": ["High", "Medium", "High", None],
+        }
+    )
+    result = rollup(frame, "team", rules=RULES)
+    assert result["high_red"].tolist() == [1]  # the High-risk Amber is no High-risk Red
+    assert result[COUNT_COLUMNS].iloc[0].tolist() == [2, 1, 0, 0, 0]
+    assert result["status"].tolist() == ["Red"]
+
+
 def test_rollup_with_the_shares_of_config_toml() -> None:
     rules = replace(RULES, rollup_red_share=0.3333, rollup_amber_share=0.3333)
     result = rollup(group_of("Red", "Green", "Green"), "team", rules=rules)

@@ -15,7 +15,7 @@ from metrics.config import RatingRules
 from metrics.display import display_table, exceptions, first_exceptions, is_exception
 from metrics.explain_rollup import rollup_sentence
 from metrics.frames import first_in_order, looked_up
-from metrics.rating import COUNT_COLUMNS
+from metrics.rating import COUNT_COLUMNS, COUNTED_AS
 from metrics.vocab import Status, Tier
 
 # What the dashboard keeps of each measure it counted (enough to check it against the CLI).
@@ -39,10 +39,8 @@ def headline(status: pd.DataFrame) -> pd.DataFrame:
     if status.empty:
         return pd.DataFrame(0, index=tiers, columns=COUNT_COLUMNS)
     # Counted by each row's place in the table (`crosstab` took 25 ms a table at XL).
-    column = {name: place for place, name in enumerate(COUNT_COLUMNS)}
-    column[Status.OVERDUE.value] = column[Status.MISSING.value]
     row = looked_up(status["tier"], {tier: i for i, tier in enumerate(tiers)}, -1).to_numpy()
-    across = looked_up(status["rag"], column, -1).to_numpy()
+    across = looked_up(status["rag"], COUNTED_AS, -1).to_numpy()
     known = (row >= 0) & (across >= 0)  # a row of no tier or no status counts nowhere
     width = len(COUNT_COLUMNS)
     cells = np.bincount(row[known] * width + across[known], minlength=len(tiers) * width)
