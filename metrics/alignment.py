@@ -85,9 +85,9 @@ class Structure:
 def mask_alignment(frame: pd.DataFrame, visible: pd.Series | None = None) -> pd.DataFrame:
     """`aligned_to` kept only where it names a visible metric (else the code would leak)."""
     visible = frame["code"] if visible is None else visible
-    frame = frame.copy()
-    frame["aligned_to"] = frame["aligned_to"].where(among(frame["aligned_to"], visible))
-    return frame
+    # a new frame sharing the other columns (pandas copies on write): a copy of XL's 20,000
+    # templates took 4 ms
+    return frame.assign(aligned_to=frame["aligned_to"].where(among(frame["aligned_to"], visible)))
 
 
 def priorities_served(metrics: pd.DataFrame, delivers: pd.DataFrame) -> pd.DataFrame:
@@ -160,10 +160,9 @@ def placed(status: pd.DataFrame, served: pd.DataFrame) -> pd.DataFrame:
     return status.merge(served.rename(columns={"priority_code": "serves"}), on="code", how="inner")
 
 
-def node_ids(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
-    """`placed()` rows with the ids of the metric's nodes in the tree (only the priority's and
-    the initiative's or service's, unless `whole`: building them all for 20,000 measures of XL
-    took 30 ms of every month's reading, and only the dashboard's tree reads them).
+def node_ids(rows: pd.DataFrame) -> pd.DataFrame:
+    """`placed()` rows with the ids of the metric's nodes in the whole tree (only its reader
+    builds them: for 20,000 measures of XL they took 30 ms of every month's reading).
 
     Ids are paths, so a team that serves two priorities appears under both:
     `P:<priority>`, then `|I:<initiative>` (ME2E) or `|S:<service>|T:<team>` (Service
@@ -178,8 +177,6 @@ def node_ids(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
     code = rows["initiative_code"].where(me2e, rows["service_code"]).fillna(UNALIGNED)
     second = (top + step + code.astype(str)).where(me2e | service_tier, "")
     rows = rows.assign(node_priority=top, node_second=second)
-    if not whole:
-        return rows
     third = (second + SEPARATOR + "T:" + rows["team_code"].fillna(UNALIGNED).astype(str)).where(
         service_tier, ""
     )
@@ -201,16 +198,16 @@ MEMBER_COLUMNS = [
 ]
 
 
-def _levels(rows: pd.DataFrame, *, whole: bool = True) -> pd.DataFrame:
-    """One membership row per metric and node above it (itself included, unless not `whole`:
-    then only the priority and the initiative or service): node, parent, kind and code of the
-    node, with what the roll-up and the leaves read of the metric (`rows`: MEMBER_COLUMNS)."""
+def _levels(rows: pd.DataFrame) -> pd.DataFrame:
+    """One membership row per metric and node above it, itself included: node, parent, kind
+    and code of the node, with what the roll-up and the leaves read of the metric (`rows`:
+    MEMBER_COLUMNS)."""
     levels = [
         ("node_priority", None, "priority", "serves"),
         ("node_second", "node_priority", "initiative", "initiative_code"),
         ("node_third", "node_second", "team", "team_code"),
         ("node_id", "node_parent", "metric", "code"),
-    ][: None if whole else 2]
+    ]
     frames = []
     for column, parent, kind, code in levels:
         above = rows[parent] if parent else ""
@@ -238,9 +235,26 @@ def tree(
         return pd.DataFrame(
             columns=["id", "parent", "kind", "code", "label", "title", "value", "status", "summary"]
         )
+    nodes = _every_node(rows, rules) if whole else _overview_nodes(rows, rules)
+    is_leaf = nodes["kind"] == "metric"
+    nodes["value"] = nodes[COUNT_COLUMNS].sum(axis=1)
+    names = _names(nodes, where)
+    nodes["label"] = names.where(~is_leaf, nodes["code"])
+    nodes["title"] = (nodes["code"] + ": " + nodes.pop("_title")).where(is_leaf, names)
+    nodes["summary"] = counts_text(nodes)
+    order = nodes.pop("_priority").map(_priority_order(where))
+    nodes["_order"] = order.fillna(len(where.priorities))
+    nodes = nodes.sort_values(["_order", "id"]).drop(columns="_order")
+    return nodes.reset_index(drop=True)
+
+
+def _every_node(rows: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:
+    """Every node, a measure's own for a leaf, rolled up from a membership row per measure and
+    node above it: the counts, status, parent, kind and code of each, a leaf's title (`_title`)
+    and the node of its priority (`_priority`)."""
     # narrowed first: each level copies these rows, and the ids are added to the narrow ones
     narrow = rows[[c for c in MEMBER_COLUMNS if c in rows]]
-    membership = _levels(node_ids(narrow, whole=whole), whole=whole)
+    membership = _levels(node_ids(narrow))
     nodes = rating.rollup(membership, "node", rules=rules).rename(columns={"node": "id"})
     meta = membership.drop_duplicates("node").set_index("node")
     nodes["parent"] = nodes["id"].map(meta["parent"])
@@ -248,24 +262,40 @@ def tree(
     nodes["code"] = nodes["id"].map(meta["node_code"])
     is_leaf = nodes["kind"] == "metric"
     nodes.loc[is_leaf, "status"] = nodes.loc[is_leaf, "id"].map(meta["rag"])
-    nodes["value"] = nodes[COUNT_COLUMNS].sum(axis=1)
-    names = _names(nodes, where)
-    nodes["label"] = names.where(~is_leaf, nodes["code"])
-    nodes["title"] = (nodes["code"] + ": " + nodes["id"].map(meta["title"])).where(is_leaf, names)
-    nodes["summary"] = counts_text(nodes)
-    order = nodes["id"].map(meta["node_priority"]).map(_priority_order(where))
-    nodes["_order"] = order.fillna(len(where.priorities))
-    nodes = nodes.sort_values(["_order", "id"]).drop(columns="_order")
-    return nodes.reset_index(drop=True)
+    nodes["_title"] = nodes["id"].map(meta["title"])
+    nodes["_priority"] = nodes["id"].map(meta["node_priority"])
+    return nodes
+
+
+def _overview_nodes(rows: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:
+    """The priorities and the initiatives and services under them, as `_every_node` gives them,
+    rolled up from the rows grouped by where they sit: an id is built for each of XL's 1,800
+    such nodes, not for each of its 19,000 rows (and twice as many memberships)."""
+    me2e = rows["tier"] == Tier.ME2E.value
+    service = rows["tier"] == Tier.SERVICE_STANDARDS.value
+    code = rows["initiative_code"].where(me2e, rows["service_code"]).fillna(UNALIGNED)
+    places = rows[["serves", *rating.ROLLUP_READS]].assign(
+        kind=pd.Series(np.select([me2e, service], ["initiative", "service"], ""), index=rows.index),
+        code=code.where(me2e | service, ""),  # none: counted in its priority only
+    )
+    seconds = rating.rollup(places, ["serves", "kind", "code"], rules=rules)
+    counted = [*COUNT_COLUMNS, "high_red"]
+    tops = seconds.groupby("serves", sort=True)[counted].sum().reset_index()
+    tops["status"] = rating.rollup_status(tops, tops["high_red"] > 0, rules=rules)
+    top = "P:" + tops["serves"].astype(str)
+    tops = tops.assign(id=top, parent="", kind="priority", code=tops["serves"], _priority=top)
+    seconds = seconds[seconds["kind"] != ""]
+    above = "P:" + seconds["serves"].astype(str)
+    step = np.where(seconds["kind"] == "initiative", SEPARATOR + "I:", SEPARATOR + "S:")
+    seconds = seconds.assign(id=above + step + seconds["code"], parent=above, _priority=above)
+    columns = ["id", *counted, "status", "parent", "kind", "code", "_priority"]
+    nodes = pd.concat([tops[columns], seconds[columns]], ignore_index=True)
+    return nodes.assign(_title="")  # no leaf here
 
 
 def _names(nodes: pd.DataFrame, where: Structure) -> pd.Series:
-    lookup = {
-        "priority": dict(zip(where.priorities["code"], where.priorities["name"], strict=True)),
-        "initiative": dict(zip(where.initiatives["code"], where.initiatives["name"], strict=True)),
-        "service": dict(zip(where.services["code"], where.services["name"], strict=True)),
-        "team": dict(zip(where.teams["code"], where.teams["name"], strict=True)),
-    }
+    # the structure's own lookups, built once: XL's 600 teams took 1 ms a tree to look up again
+    lookup = {kind: names for kind, (names, _) in where._names.items()}
     names = pd.Series(
         [
             lookup.get(kind, {}).get(code)

@@ -6,6 +6,7 @@ an annual one in the last month of its financial year (`periods.due_in_month`).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from metrics import periods
@@ -16,10 +17,19 @@ from metrics.vocab import Frequency
 def active_in(metrics: pd.DataFrame, month: periods.Period | pd.Series) -> pd.Series:
     """Active from/to are month labels (or blank); a metric is active in months between them
     (`month`: one month, or a month label per row)."""
-    label = month.label if isinstance(month, periods.Period) else month
-    after = metrics["active_from"].fillna("").le(label) | metrics["active_from"].isna()
-    before = metrics["active_to"].fillna("9999").ge(label)
-    return after & before
+    if isinstance(month, periods.Period):
+        labels = np.full(len(metrics), month.label, dtype=object)
+    else:
+        labels = month.to_numpy(dtype=object)
+    active = np.ones(len(metrics), dtype=bool)
+    # Only the few measures with a bound are compared (as Python objects): pandas compared all
+    # 20,000 of XL, blanks filled first, in 3 ms a bound, several times a page.
+    for column, compare in (("active_from", np.less_equal), ("active_to", np.greater_equal)):
+        bound = metrics[column].to_numpy(dtype=object)
+        bounded = pd.notna(bound)
+        if bounded.any():
+            active[bounded] &= compare(bound[bounded], labels[bounded]).astype(bool)
+    return pd.Series(active, index=metrics.index)
 
 
 # What `_due_row` says of a due period, in its order.

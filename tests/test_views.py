@@ -169,6 +169,35 @@ def test_tree_parents_and_ids_are_consistent(demo_engine: Engine, month: str) ->
     assert set(status["code"]) <= set(nodes.loc[nodes["kind"] == "metric", "code"])
 
 
+def _placed_at_the_edges(rows: pd.DataFrame) -> pd.DataFrame:
+    """The demo's placed rows with the places a tree must still hang somewhere: an ME2E measure
+    of no initiative, a Service Standards measure of no service, a measure serving no priority,
+    one whose status is unknown, and an Overdue High-risk one."""
+    edges = rows.copy()
+    me2e = edges.index[edges["tier"] == "ME2E"][0]
+    service = edges.index[edges["tier"] == "Service Standards"][0]
+    plan = edges.index[edges["tier"] == "Corporate Plan"][0]
+    edges.loc[me2e, "initiative_code"] = None
+    edges.loc[service, ["service_code", "rag", "risk_level"]] = [None, None, None]
+    edges.loc[plan, ["serves", "rag", "risk_level"]] = [alignment.UNALIGNED, "Overdue", "High"]
+    return edges
+
+
+@pytest.mark.parametrize("edges", [False, True], ids=["demo", "edges"])
+def test_the_overview_is_the_whole_trees_top_two_levels(
+    demo_engine: Engine, month: str, edges: bool
+) -> None:
+    """The dashboard's overview nodes (rolled up from the rows grouped by where they sit) are
+    the whole tree's priorities, initiatives and services, number for number."""
+    _, rows, where, _, _ = _rows(demo_engine, month)
+    rows = _placed_at_the_edges(rows) if edges else rows
+    whole = alignment.tree(rows, where, rules=RULES)
+    shown = whole[whole["kind"].isin(alignment.OVERVIEW_KINDS)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alignment.tree(rows, where, rules=RULES, whole=False), shown)
+    if edges:
+        assert f"P:{alignment.UNALIGNED}" in set(shown["id"])
+
+
 def test_priority_counts_are_the_rollup_of_every_measure_serving_it(
     demo_engine: Engine, month: str
 ) -> None:
