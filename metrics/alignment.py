@@ -125,7 +125,11 @@ def priorities_served(metrics: pd.DataFrame, delivers: pd.DataFrame) -> pd.DataF
         {
             "code": pd.array(metrics["code"].to_numpy(dtype=object)[at], dtype="str"),
             "priority_code": pd.array(names[chosen.astype(np.int64)], dtype="str"),
-            "via": pd.array([*served["via"], *["none"] * len(orphans)], dtype="str"),
+            # joined as arrays: unpacked, pandas gave each of XL's 20,000 texts one by one (10 ms)
+            "via": pd.array(
+                np.concatenate([served["via"].to_numpy(dtype=object), ["none"] * len(orphans)]),
+                dtype="str",
+            ),
         }
     )
 
