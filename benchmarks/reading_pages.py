@@ -11,9 +11,10 @@ These machines are shared and noisy, so seconds alone mean little:
 Beside the cold open's own wall time, its own CPU time (the page's process, less the floor's):
 steadier than the wall time when the machine is loaded, but blind to the database server's
 work, which the wall time includes. And the own work measured in one process ("own 1 proc"):
-the page opened again there, its caches emptied but its libraries imported, which subtracts
-no other process's imports (those vary by 0.3 s on a loaded machine, as much as a page's own
-work at L); shown for the kept state only, the one a second open sees as the first did.
+the page opened again there (the median of three opens), its caches emptied but its libraries
+imported, which subtracts no other process's imports (those vary by 0.3 s on a loaded machine,
+as much as a page's own work at L); measured for the kept state only, the one a second open
+sees as the first did.
 Each cold open is measured in three states of the kept ratings (`views.kept`, `STATES`): nothing
 kept (the first open after the council's values were loaded), every rating a previous open kept,
 and those but for 50 measures a team's save has just changed. The status CLI, as a whole
@@ -52,12 +53,15 @@ TRIVIAL = (  # the app's own modules and every library they import, and one line
     "st.write('floor')\n"
 )
 PAGES = ["dashboard", "priority", "service", "team", "metric"]
+# Opens of a page in one process (`own_again`), of which the median is shown: one open varied by
+# a third between runs on these shared machines.
+AGAIN = 3
 
 
 # --- In the child: one page, one fresh process --------------------------------------------------
 
 
-def child(page: str, url: str) -> None:
+def child(page: str, url: str, state: str) -> None:
     """Open one page cold, then rerun it warm; print the seconds and the warm SQL count."""
     os.environ["SCORECARD_DATABASE_URL"] = url
     import logging
@@ -93,31 +97,35 @@ def child(page: str, url: str) -> None:
     assert not at.exception, at.exception
     shown = at.title[0].value if len(at.title) else "(no title)"
     print(f"  {page}: {shown}", file=sys.stderr)  # which page was measured, for the curious
-    again = own_again(page, url) if page != "floor" else 0.0
+    again = own_again(page, url) if page != "floor" and state == "kept" else 0.0
     print(json.dumps({"cold": cold, "cpu": cpu, "warm": warm, "statements": len(statements),
                       "again": again}))  # fmt: skip
 
 
-def own_again(page: str, url: str) -> float:
-    """The page opened once more in the same process, its caches emptied (the engine too) but
-    its libraries imported: its own work measured in one process, where cold less the floor
-    subtracts two processes' imports, which vary by 0.3 s on a loaded machine. Only a kept
-    state is the same the second time (the first open kept what it rated)."""
+def own_again(page: str, url: str, opens: int = AGAIN) -> float:
+    """The page opened again in the same process, its caches emptied (the engine too) but its
+    libraries imported, the median of `opens`: its own work measured in one process, where
+    cold less the floor subtracts two processes' imports, which vary by 0.3 s on a loaded
+    machine. Only a kept state is the same the second time (the first open kept what it
+    rated), so only it is measured."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params["period"] = PERIOD
-    for name, value in _codes(url, page).items():
-        at.query_params[name] = value
-    if page != "dashboard":
-        at.switch_page(f"pages/{page}.py")
-    start = time.perf_counter()
-    at.run()
-    assert not at.exception, at.exception
-    return time.perf_counter() - start
+    samples = []
+    for _ in range(opens):
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at.query_params["period"] = PERIOD
+        for name, value in _codes(url, page).items():
+            at.query_params[name] = value
+        if page != "dashboard":
+            at.switch_page(f"pages/{page}.py")
+        start = time.perf_counter()
+        at.run()
+        assert not at.exception, at.exception
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
 
 
 def _codes(url: str, page: str) -> dict[str, str]:
@@ -136,9 +144,9 @@ def _codes(url: str, page: str) -> dict[str, str]:
 # --- In the parent --------------------------------------------------------------------------------
 
 
-def run_child(page: str, url: str) -> dict[str, float]:
+def run_child(page: str, url: str, state: str = "kept") -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", page, url],
+        [sys.executable, __file__, "--child", page, url, state],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -164,7 +172,7 @@ def median_run(repeat: int, page: str, url: str, state: str = "nothing kept") ->
     runs = []
     for _ in range(repeat):
         forget(url, STATES[state])
-        runs.append(run_child(page, url))
+        runs.append(run_child(page, url, state))
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
@@ -269,7 +277,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="S,L")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", help="a PostgreSQL URL: adds XL there")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
