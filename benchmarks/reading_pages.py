@@ -144,7 +144,7 @@ def _codes(url: str, page: str) -> dict[str, str]:
 # --- In the parent --------------------------------------------------------------------------------
 
 
-def run_child(page: str, url: str, state: str = "kept") -> dict[str, float]:
+def run_child(page: str, url: str, state: str) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", page, url, state],
         capture_output=True,
@@ -185,16 +185,15 @@ def forget(url: str, statement: str) -> None:
     1.2 ms; docs/performance.md). Autovacuum may be off where this runs, as it is here."""
     from sqlalchemy import create_engine, text
 
-    postgres = url.startswith("postgresql")
-    if not statement and not postgres:
+    statements = [statement] if statement else []
+    if url.startswith("postgresql"):
+        statements.append("ANALYZE kept_rating")
+    if not statements:
         return
     engine = create_engine(url)
     with engine.begin() as connection:
-        if statement:
-            connection.execute(text(statement))
-    if postgres:
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE kept_rating"))
+        for each in statements:
+            connection.execute(text(each))
     engine.dispose()
 
 

@@ -173,12 +173,10 @@ def node_ids(rows: pd.DataFrame) -> pd.DataFrame:
     Standards), then `|M:<code>`.
     """
     top = "P:" + rows["serves"].astype(str)
-    me2e = rows["tier"] == Tier.ME2E.value
-    service_tier = rows["tier"] == Tier.SERVICE_STANDARDS.value
+    me2e, service_tier, code = _second_step(rows)
     # One path built per row, its step chosen first: both paths built for every row and one
     # taken cost a third more at XL.
     step = pd.Series(np.where(me2e, SEPARATOR + "I:", SEPARATOR + "S:"), index=rows.index)
-    code = rows["initiative_code"].where(me2e, rows["service_code"]).fillna(UNALIGNED)
     second = (top + step + code.astype(str)).where(me2e | service_tier, "")
     rows = rows.assign(node_priority=top, node_second=second)
     third = (second + SEPARATOR + "T:" + rows["team_code"].fillna(UNALIGNED).astype(str)).where(
@@ -189,6 +187,18 @@ def node_ids(rows: pd.DataFrame) -> pd.DataFrame:
         node_third=third,
         node_parent=parent,
         node_id=parent + SEPARATOR + "M:" + rows["code"].astype(str),
+    )
+
+
+def _second_step(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Where each measure sits below its priority: whether it is ME2E, whether it is a Service
+    Standards measure, and the code of its initiative or service (UNALIGNED where none)."""
+    me2e = rows["tier"] == Tier.ME2E.value
+    service = rows["tier"] == Tier.SERVICE_STANDARDS.value
+    return (
+        me2e,
+        service,
+        rows["initiative_code"].where(me2e, rows["service_code"]).fillna(UNALIGNED),
     )
 
 
@@ -275,9 +285,7 @@ def _overview_nodes(rows: pd.DataFrame, rules: RatingRules) -> pd.DataFrame:
     """The priorities and the initiatives and services under them, as `_every_node` gives them,
     rolled up from the rows grouped by where they sit: an id is built for each of XL's 1,800
     such nodes, not for each of its 19,000 rows (and twice as many memberships)."""
-    me2e = rows["tier"] == Tier.ME2E.value
-    service = rows["tier"] == Tier.SERVICE_STANDARDS.value
-    code = rows["initiative_code"].where(me2e, rows["service_code"]).fillna(UNALIGNED)
+    me2e, service, code = _second_step(rows)
     places = rows[["serves", *rating.ROLLUP_READS]].assign(
         kind=pd.Series(np.select([me2e, service], ["initiative", "service"], ""), index=rows.index),
         code=code.where(me2e | service, ""),  # none: counted in its priority only
