@@ -23,7 +23,8 @@ process, is set against a bare Python importing its libraries and against its ow
     .venv/bin/python benchmarks/reading_pages.py [--sizes S,L] [--repeat 3] [--postgres URL]
 
 `--postgres URL` adds XL (20,000 measures) on that PostgreSQL database (in a schema of its own,
-dropped afterwards).
+dropped afterwards), and then each page opened on L and on XL in turn in one process (`paired`),
+kept: issue 12's "XL within 2x L" with both sides measured under the same load.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ PAGES = ["dashboard", "priority", "service", "team", "metric"]
 # Opens of a page in one process (`own_again`), of which the median is shown: one open varied by
 # a third between runs on these shared machines.
 AGAIN = 3
+# Opens of a page on L and on XL in turn in one process (`paired`), of which each median is
+# shown: issue 12's ratio (XL within 2x L) with both sides measured under the same load, where
+# two child processes minutes apart saw different machines (one run's ratio moved by a third).
+PAIRS = 5
 
 
 # --- In the child: one page, one fresh process --------------------------------------------------
@@ -108,24 +113,47 @@ def own_again(page: str, url: str, opens: int = AGAIN) -> float:
     cold less the floor subtracts two processes' imports, which vary by 0.3 s on a loaded
     machine. Only a kept state is the same the second time (the first open kept what it
     rated), so only it is measured."""
+    return statistics.median(open_again(page, url) for _ in range(opens))
+
+
+def open_again(page: str, url: str) -> float:
+    """One open of the page on the council at `url`, in this process, every cache emptied
+    first (the data, the engine and the settings, which name the database)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    samples = []
-    for _ in range(opens):
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        at.query_params["period"] = PERIOD
-        for name, value in _codes(url, page).items():
-            at.query_params[name] = value
-        if page != "dashboard":
-            at.switch_page(f"pages/{page}.py")
-        start = time.perf_counter()
-        at.run()
-        assert not at.exception, at.exception
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    from metrics import config
+
+    os.environ["SCORECARD_DATABASE_URL"] = url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    config.settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["period"] = PERIOD
+    for name, value in _codes(url, page).items():
+        at.query_params[name] = value
+    if page != "dashboard":
+        at.switch_page(f"pages/{page}.py")
+    start = time.perf_counter()
+    at.run()
+    assert not at.exception, at.exception
+    return time.perf_counter() - start
+
+
+def paired(page: str, small: str, large: str) -> None:
+    """In the child: the page opened on the two councils in turn, `PAIRS` times, after one
+    open of each (which keeps what it rates); print the median of each council's opens."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    took: dict[str, list[float]] = {small: [], large: []}
+    for turn in range(PAIRS + 1):
+        for url in (small, large):
+            seconds = open_again(page, url)
+            if turn:
+                took[url].append(seconds)
+    print(json.dumps({"small": statistics.median(took[small]),
+                      "large": statistics.median(took[large])}))  # fmt: skip
 
 
 def _codes(url: str, page: str) -> dict[str, str]:
@@ -145,8 +173,18 @@ def _codes(url: str, page: str) -> dict[str, str]:
 
 
 def run_child(page: str, url: str, state: str) -> dict[str, float]:
+    return _run([sys.executable, __file__, "--child", page, url, state], page)
+
+
+def run_pair(page: str, small: str, large: str) -> dict[str, float]:
+    for url in (small, large):
+        forget(url, STATES["kept"])
+    return _run([sys.executable, __file__, "--pair", page, small, large], page)
+
+
+def _run(command: list[str], page: str) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", page, url, state],
+        command,
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -277,9 +315,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", help="a PostgreSQL URL: adds XL there")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--pair", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.pair:
+        paired(*args.pair)
         return
     sys.path.insert(0, str(ROOT / "benchmarks"))
     with tempfile.TemporaryDirectory() as folder:
@@ -327,6 +369,13 @@ def report(built: dict[str, str], repeat: int) -> None:
                 f"Python importing its libraries ({bare:.2f} s), {status / helped:.1f}x its "
                 f"--help ({helped:.2f} s)"
             )
+    if "L" in built and "XL" in built:
+        print(f"XL over L, opened in turn in one process (median of {PAIRS} each, kept):")
+        print(f"{'page':>10} {'L s':>6} {'XL s':>6} {'XL / L':>7}")
+        for page in PAGES:
+            got = run_pair(page, built["L"], built["XL"])
+            print(f"{page:>10} {got['small']:6.2f} {got['large']:6.2f} "
+                  f"{got['large'] / got['small']:6.1f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -137,9 +137,13 @@ def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
     return display_table(frame) if frame.empty else display_table(_by_risk(frame))
 
 
+# The order of every metric table: highest risk score first, then by code.
+BY_RISK = ["risk_score", "code"]
+
+
 def _by_risk(frame: pd.DataFrame) -> pd.DataFrame:
     """Highest risk score first, then by code: the order of every metric table."""
-    return frame.sort_values(["risk_score", "code"], ascending=[False, True])
+    return frame.sort_values(BY_RISK, ascending=[False, True])
 
 
 def is_exception(status: pd.DataFrame) -> pd.Series:
@@ -188,11 +192,14 @@ def exceptions(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataFram
     ]
 
 
-def with_alignment(frame: pd.DataFrame) -> pd.DataFrame:
-    """A metric table with a column saying how each measure is aligned upwards."""
+def with_alignment(frame: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
+    """A metric table with a column saying how each measure is aligned upwards (its first
+    `limit` rows, if given)."""
     if frame.empty:
         return metric_table(frame).assign(**{"Aligned to": []})
-    ordered = _by_risk(frame)
+    if not frame.index.is_unique:  # taken by label (`first_in_order`)
+        frame = frame.reset_index(drop=True)
+    ordered = first_in_order(frame, BY_RISK, [False, True], limit=limit)
     table = display_table(ordered)
     table.insert(
         table.columns.get_loc("Measure") + 1, "Aligned to", alignment_text(ordered).to_numpy()

@@ -27,3 +27,4 @@ ui.level_table(view.teams, key="teams", empty="No team has a measure due this mo
 
 st.subheader("Measures aligned to it from below")
 ui.metric_table(view.aligned, key="aligned", empty="No aligned measure is due this month.")
+ui.listed_of(len(view.aligned), view.aligned_due, "measures aligned to it")

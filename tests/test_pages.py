@@ -23,7 +23,7 @@ from metrics.explain import format_value
 from metrics.models import Metric, PeriodValue, Priority, Service, User
 from metrics.periods import spoken
 from metrics.rating import COUNT_COLUMNS
-from metrics.views import board
+from metrics.views import board, levels
 from metrics.vocab import Marking, Role, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,6 +244,29 @@ def test_a_long_list_shows_its_highest_risk_rows_counts_the_rest_and_links_to_th
     at = run(period="2017-03")
     assert len(at.dataframe(key="exceptions").value) == len(red_amber)
     assert not [c for c in at.caption if c.value.startswith("The first ")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("priority", "homes-good-homes-for-everyone"), ("initiative", "customer-access-review")],
+)
+def test_a_level_lists_its_first_aligned_measures_and_counts_the_rest(
+    demo_db: str, kind: str, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(levels, "LISTED", 2)  # the demo's levels have fewer than 200
+    st.cache_data.clear()  # no view built with every row
+    try:
+        at = run(**{kind: code}, period="2017-03")
+        assert len(at.dataframe(key="aligned").value) == 2
+        captions = [unescape(c.value) for c in at.caption]
+        noted = [
+            c for c in captions if re.fullmatch(r"The first 2 of \d+ measures aligned to it\.", c)
+        ]
+        assert len(noted) == 1
+        links = [(p.proto.label, p.proto.query_string) for p in at.get("page_link")]
+        assert ("Every measure due, highest risk first", "period=2017-03") in links
+    finally:
+        st.cache_data.clear()  # nor one built with two, for the tests after
 
 
 def test_the_pages_leave_the_month_they_share_as_it_was_read(

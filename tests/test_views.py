@@ -251,6 +251,29 @@ def test_an_initiative_gathers_its_measures_and_those_aligned_to_them(
         )
 
 
+@pytest.mark.parametrize("kind", ["priority", "initiative"])
+def test_a_level_lists_the_first_of_its_aligned_measures_highest_risk_first(
+    demo_engine: Engine, month: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A priority's or an initiative's page lists the first `levels.LISTED` measures aligned
+    to it from below, highest risk first and then by code, and says how many are due."""
+    _, rows, where, _, _ = _rows(demo_engine, month)
+    risk = rows.drop_duplicates("code").set_index("code")["risk_score"]
+    shortened = 0
+    for code in where.options(kind):
+        every = levels.LEVELS[kind](code, rows, where, RULES)
+        monkeypatch.setattr(levels, "LISTED", 2)
+        first = levels.LEVELS[kind](code, rows, where, RULES)
+        monkeypatch.undo()
+        assert every is not None and first is not None
+        assert every.aligned_due == first.aligned_due == len(every.aligned)
+        keys = [(-int(risk[c]), c) for c in every.aligned["code"]]
+        assert keys == sorted(keys)
+        pd.testing.assert_frame_equal(first.aligned, every.aligned.head(2))
+        shortened += len(first.aligned) < first.aligned_due
+    assert shortened > 0  # some of the demo's have more than two
+
+
 def test_a_service_rolls_up_its_teams(demo_engine: Engine, month: str) -> None:
     _, rows, where, _, _ = _rows(demo_engine, month)
     for code in where.services["code"]:

@@ -28,6 +28,11 @@ from metrics.views.within import (
 from metrics.vocab import Tier
 
 NOTHING_DUE = "– nothing due"
+# The measures aligned from below that a priority's or an initiative's page lists, highest risk
+# first: a screen's reading, as the dashboard's lists (the measures page lists every one). At
+# XL a priority has some 2,000, and building and sending them all took 90 ms of its page
+# (docs/performance.md).
+LISTED = 200
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,13 @@ class LevelView:
     counts: dict[str, int]
     path: list[Crumb]
     metrics: pd.DataFrame  # its own measures
-    aligned: pd.DataFrame  # measures aligned to it from below
+    aligned: pd.DataFrame  # measures aligned to it from below (the first `LISTED`)
     children: pd.DataFrame  # the levels under it (or the priorities it serves), rolled up
     notes: list[str] = field(default_factory=list)
     teams: pd.DataFrame = field(default_factory=pd.DataFrame)  # teams behind it, worst first
     why: str = ""  # the roll-up rule and the numbers behind `status`
     within: Within = field(default_factory=Within)  # the part of the level shown (all: blank)
+    aligned_due: int = 0  # how many measures aligned to it from below are due
 
 
 def _rollup_one(rows: pd.DataFrame, rules: RatingRules) -> tuple[str, dict[str, int], str]:
@@ -105,6 +111,16 @@ def members(
     return name, rows[rows["service_code"] == code]
 
 
+def own_and_below(kind: str, mine: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A priority's or an initiative's own measures (a priority's Corporate Plan measures
+    serving it directly, an initiative's ME2E measures) and those aligned to it from below
+    (each once), of its `members`."""
+    if kind == "priority":
+        own = mine[(mine["tier"] == Tier.CORPORATE_PLAN.value) & (mine["via"] == "priority")]
+        return own, mine[~among(mine["code"], own["code"])].drop_duplicates("code")
+    return mine[mine["tier"] == Tier.ME2E.value], mine[mine["tier"] != Tier.ME2E.value]
+
+
 def priority_view(
     code: str, rows: pd.DataFrame, where: Structure, rules: RatingRules
 ) -> LevelView | None:
@@ -115,8 +131,7 @@ def priority_view(
     if found is None:
         return None
     name, mine = found
-    own = mine[(mine["tier"] == Tier.CORPORATE_PLAN.value) & (mine["via"] == "priority")]
-    below = mine[~among(mine["code"], own["code"])].drop_duplicates("code")
+    own, below = own_and_below("priority", mine)
     status, counts, why = _rollup_one(mine, rules)
     delivering = where.delivers.loc[where.delivers["priority_code"] == code, "initiative_code"]
     initiatives = rollup_table(
@@ -154,7 +169,8 @@ def priority_view(
         why=why,
         path=[],
         metrics=metric_table(own),
-        aligned=with_alignment(below),
+        aligned=with_alignment(below, limit=LISTED),
+        aligned_due=len(below),
         children=pd.concat(
             [
                 initiatives.assign(kind="initiative").rename(columns={"Initiative": "Name"}),
@@ -175,8 +191,7 @@ def initiative_view(
     if found is None:
         return None
     name, mine = found
-    own = mine[mine["tier"] == Tier.ME2E.value]
-    below = mine[mine["tier"] != Tier.ME2E.value]
+    own, below = own_and_below("initiative", mine)
     status, counts, why = _rollup_one(mine, rules)
     delivers = where.delivers.loc[where.delivers["initiative_code"] == code, "priority_code"]
     path = [Crumb("priority", p, where.name("priority", p) or p) for p in delivers]
@@ -189,7 +204,8 @@ def initiative_view(
         why=why,
         path=path,
         metrics=metric_table(own),
-        aligned=with_alignment(below),
+        aligned=with_alignment(below, limit=LISTED),
+        aligned_due=len(below),
         children=rollup_table(mine, "service_code", where.options("service"), rules, "Service")
         .rename(columns={"Service": "Name"})
         .assign(kind="service"),
