@@ -110,6 +110,60 @@ def test_first_in_order_is_sort_values_then_head(
     assert got["code"].tolist() == expected
 
 
+def random_status(rows: int, seed: int) -> pd.DataFrame:
+    """Many ties on every key, codes of mixed case and length, a label index out of order."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "code": rng.choice(["a", "B", "b1", "Zz", "é", "A10", "A9"], rows),
+            "risk_score": rng.integers(0, 4, rows),
+            "rag": rng.choice(["Red", "Amber", "Green"], rows),
+            "share": rng.choice([0.5, 1.0, 2.25], rows),
+            "row": np.arange(rows),  # which row it was: ties must keep their order
+        },
+        index=rng.permutation(rows) + 100,
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    ("by", "ascending"),
+    [
+        (["risk_score", "code"], [False, True]),
+        (["rag", "risk_score", "code"], [False, False, True]),
+        (["share", "code"], [True, False]),
+        (["code", "row"], [False, True]),
+    ],
+)
+def test_first_in_order_keeps_pandas_order_and_its_ties(
+    seed: int, by: list[str], ascending: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sorted by Arrow, the order is `sort_values`' own, ties in their order, text by code point."""
+    frame = random_status(500, seed)
+    marked = frame["rag"] != "Green"
+    expected = frame[marked].sort_values(by, ascending=ascending).head(50)
+    monkeypatch.setattr(pd.DataFrame, "sort_values", None)  # sorted by Arrow, not by pandas
+    got = first_in_order(frame, by, ascending, limit=50, rows=marked)
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("column", "missing"),
+    [("risk_score", np.nan), ("share", np.nan), ("code", None), ("rag", None)],
+)
+@pytest.mark.parametrize("ascending", [True, False])
+def test_first_in_order_puts_a_missing_key_last_either_way(
+    column: str, missing: object, ascending: bool
+) -> None:
+    frame = random_status(60, 7)
+    frame.loc[frame.index[[3, 17, 40]], column] = missing
+    by = [column, "row"]
+    got = first_in_order(frame, by, [ascending, True])
+    pd.testing.assert_frame_equal(got, frame.sort_values(by, ascending=[ascending, True]))
+    assert got[column].iloc[-3:].isna().all()
+
+
 TIERS = {"Corporate Plan": 0, "ME2E": 1, "Service Standards": 2}
 
 

@@ -98,13 +98,20 @@ def first_changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataF
     moved = status.loc[changed(status), ["rag", "rag_before", "risk_score", "code"]]
     if moved.empty:
         return moved.assign(change=pd.Series(dtype=object))
-    after, before = moved["rag"].replace(MISSING), moved["rag_before"].replace(MISSING)
-    now, was = after.map(STATUS_RANK).astype(float), before.map(STATUS_RANK).astype(float)
-    green, gap = Status.GREEN.value, Status.MISSING.value
-    worse = (now > was) | ((after == gap) & (before == green))
-    better = (now < was) | ((before == gap) & (after == green))
-    moved["change"] = np.select([worse, better], ["▼ Worse", "▲ Better"], "► Changed")
-    moved["_order"] = moved["change"].map({"▼ Worse": 0, "► Changed": 1, "▲ Better": 2})
+    # Compared as numbers and Python objects: pandas' replace, map and comparisons of text took
+    # 40 ms for XL's 10,000 changes.
+    now, was = (
+        looked_up(moved[c], STATUS_RANK).to_numpy(dtype=float) for c in ("rag", "rag_before")
+    )
+    after, before = (moved[c].to_numpy(dtype=object) for c in ("rag", "rag_before"))
+    green, gaps = Status.GREEN.value, (Status.MISSING.value, *MISSING)
+    gap_now = np.isin(after, gaps)
+    gap_before = np.isin(before, gaps)
+    worse = (now > was) | (gap_now & (before == green))
+    better = (now < was) | (gap_before & (after == green))
+    order = np.select([worse, better], [0, 2], 1)  # worse news first
+    moved["change"] = np.array(["▼ Worse", "► Changed", "▲ Better"])[order]
+    moved["_order"] = order
     by, ascending = ["_order", "risk_score", "code"], [True, False, True]
     return first_in_order(moved, by, ascending, limit=limit).drop(columns="_order")
 
