@@ -20,6 +20,14 @@ from metrics.views import kept
 
 # How far back a status reads history: enough for an XmR chart of monthly values.
 HISTORY_YEARS = 4
+# What a read of part of each kept rating (`columns`: what the dashboard counts) keeps of each
+# template: where the measure sits and when it is due. Every step of the read (due, combined,
+# ordered, placed) copied the whole template of XL's 20,000 measures; the rows it lists are
+# read again whole, and a measure rated afresh is rated from its whole template.
+SITS = [
+    *("metric_id", "code", "tier", "frequency", "active_from", "active_to", "aligned_to"),
+    *("priority_code", "initiative_code", "service_code", "team_code"),
+]
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,8 @@ def status_and_values(
     month = periods.month_for(period, fy_start)
     if measures is None:
         measures = queries.metric_frame(engine, clearance=clearance, tier=tier, codes=codes)
-    due = due_rows.due_periods(measures, month, fy_start, settings.deadline)
+    sits = measures if columns is None else measures[SITS]
+    due = due_rows.due_periods(sits, month, fy_start, settings.deadline)
     window = value_window(month.fiscal_year, fy_start, HISTORY_YEARS)
     if due.empty:
         nothing = with_latest_commentary(rate(due, pd.DataFrame(), today, settings), pd.DataFrame())
@@ -96,6 +105,9 @@ def status_and_values(
     basis = kept.Basis(approved_only, kept.rules_key(settings, HISTORY_YEARS), today)
     found = kept.kept_for(engine, due, basis, whole=True, columns=columns)
     rest = due[~due["metric_id"].isin(found["metric_id"])].reset_index(drop=True)
+    if columns is not None and len(rest):  # rated from the whole template, as a whole read is
+        whole = measures[measures["metric_id"].isin(rest["metric_id"])]
+        rest = due_rows.due_periods(whole, month, fy_start, settings.deadline)
     ids = [int(i) for i in rest["metric_id"]]
     values = (
         _values(engine, ids, month.fiscal_year, fy_start, HISTORY_YEARS, approved_only)
