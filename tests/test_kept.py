@@ -364,6 +364,25 @@ def test_a_dashboard_counted_from_part_of_each_kept_rating_equals_one_read_whole
     same_boards(counted, whole)
 
 
+def test_a_dashboard_counted_after_a_save_forgot_some_ratings_equals_one_read_whole(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted when a save has just forgotten some measures' kept ratings, the dashboard rates
+    those from their whole templates and counts the rest from part of each kept rating: the
+    same dashboard a whole month's reading gives."""
+    monkeypatch.setattr(views.board, "LISTED", 3)
+    seen = {"period": "2017-03", "clearance": SEES_ALL, "today": TODAY, "settings": settings()}
+    views.dashboard(demo, **seen)  # rates and keeps the month
+    saved = "metric_id IN (SELECT id FROM metric ORDER BY id LIMIT 15)"
+    with demo.begin() as connection:  # a team's save forgets its measures' ratings
+        connection.execute(text(f"DELETE FROM kept_rating WHERE {saved}"))
+    counted = views.dashboard(demo, **seen)
+    with demo.connect() as connection:  # and keeps them again, rated afresh
+        kept = connection.execute(text(f"SELECT COUNT(*) FROM kept_rating WHERE {saved}"))
+        assert kept.scalar_one() > 0
+    same_boards(counted, views.dashboard(demo, **seen, reading=views.read_month(demo, **seen)))
+
+
 def a_write_before_the_listed_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """`views.read_month` made to let another user's write come first: before the first read of
     some measures (the rows a view lists whole), the first of them is re-rated. Each read's kind
