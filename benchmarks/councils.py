@@ -142,6 +142,15 @@ def _metrics(measures: int, ids: dict[str, list[int]], rng: random.Random) -> It
             "code": f"{'CP' if tier == 'Corporate Plan' else 'ME' if tier == 'ME2E' else 'SS'}"
             f"{number:05d}",
             "title": f"Synthetic measure {number}",
+            # As long as a real council's definition is (what is counted, from where, and what is
+            # not), so a page that read every one would pay for it here too. Built from the
+            # number alone: the generator's random sequence, and so the council, is unchanged.
+            "definition": (
+                f"Cases of kind {number % 97} closed by the owning team in the period, counted"
+                " from the case management system on the last working day of the period; the"
+                " denominator is every case of that kind opened in it. Excludes cases withdrawn"
+                " by the customer and cases passed to another service before the deadline."
+            ),
             "tier": tier,
             "priority_id": rng.choice(ids["priority"]) if tier != "Service Standards" else None,
             "initiative_id": rng.choice(ids["initiative"]) if tier == "ME2E" else None,

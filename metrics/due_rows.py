@@ -98,10 +98,14 @@ def due_in_months(
     # month's due rows with what each measure wants took 40 ms at XL).
     table = pd.DataFrame(rows, columns=["month", "frequency", *DUE_COLUMNS])
     table = table.drop_duplicates(["frequency", "period"], ignore_index=True)
-    keys = {key: at for at, key in enumerate(table["frequency"] + "|" + table["period"])}
-    place = looked_up(wanted["frequency"] + "|" + wanted["period"], keys, -1)
-    found = place.to_numpy() >= 0
-    chosen, at = wanted[found].drop(columns="period"), place.to_numpy()[found]
+    # By the period's label, which says its frequency ("2017-02", "2016-17 Q4", "2016-17"),
+    # then checked against the measure's own: the two texts joined took 10 ms at XL.
+    keys = {period: at for at, period in enumerate(table["period"])}
+    assert len(keys) == len(table), "a period's label names one frequency"
+    place = looked_up(wanted["period"], keys, -1).to_numpy()
+    frequencies = np.array([*table["frequency"], None], dtype=object)  # at -1: none
+    found = (place >= 0) & (frequencies[place] == wanted["frequency"].to_numpy(dtype=object))
+    chosen, at = wanted[found].drop(columns="period"), place[found]
     month = table["month"].to_numpy()[at]
     active = active_in(chosen, pd.Series(month, index=chosen.index)).to_numpy()
     due = table.drop(columns=["month", "frequency"]).take(at[active])

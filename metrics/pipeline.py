@@ -46,7 +46,6 @@ ALL_STATUS_COLUMNS = [
     "metric_id",
     "code",
     "title",
-    "definition",
     "tier",
     "unit",
     "decimals",

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from metrics import access, queries, views
+from metrics import access, queries, store, views
 from metrics.charts import status_label
 from metrics.explain import format_value
 from metrics.models import Metric, PeriodValue, Priority, Service, User
@@ -558,6 +558,10 @@ def test_the_metric_page_shows_history_definition_and_audit(demo_db: str) -> Non
     assert {"Actual", "Target", "Year to date", "Status", "Commentary"} <= set(frames["periods"])
     assert {"Corrective action", "Approval"} <= set(frames["periods"])
     fields = dict(zip(frames["definition"]["Field"], frames["definition"]["Value"], strict=True))
+    with Session(engine := store.make_engine(demo_db)) as session:  # read for this measure alone
+        said = session.exec(select(Metric.definition).where(Metric.code == "CP03")).one()[0]
+    engine.dispose()
+    assert said and fields["Definition"] == said
     assert fields["Polarity"] == "Higher is better"
     assert fields["Frequency"] == "Monthly"
     assert fields["Protective marking"] == "NOT PROTECTIVELY MARKED"

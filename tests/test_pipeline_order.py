@@ -99,23 +99,30 @@ def each_months_due_then_merged(wanted: pd.DataFrame, months: list[periods.Perio
 )
 def test_due_in_months_is_each_months_due_rows_merged(months: list[str]) -> None:
     """Each measure's own period, due in one of the months: monthly, quarterly, annual; one
-    wanting a period of no such month; one not yet active and one no longer active then."""
+    wanting a period of no such month; one not yet active and one no longer active then; one
+    wanting a period of another frequency than its own."""
     wanted = pd.DataFrame(
         {
-            "metric_id": [1, 2, 3, 4, 5, 6, 7],
-            "code": pd.array(["A", "B", "C", "D", "E", "F", "G"], dtype="str"),
+            "metric_id": [1, 2, 3, 4, 5, 6, 7, 8],
+            "code": pd.array(["A", "B", "C", "D", "E", "F", "G", "H"], dtype="str"),
             "frequency": pd.array(
-                ["monthly", "quarterly", "annual", "monthly", "monthly", "monthly", "quarterly"],
+                [
+                    *("monthly", "quarterly", "annual", "monthly", "monthly", "monthly"),
+                    *("quarterly", "quarterly"),
+                ],
                 dtype="str",
             ),
-            "active_from": [None, None, None, None, "2017-01", None, None],
-            "active_to": [None, None, None, None, None, "2016-06", None],
+            "active_from": [None, None, None, None, "2017-01", None, None, None],
+            "active_to": [None, None, None, None, None, "2016-06", None, None],
             "period": pd.array(
-                ["2017-02", "2016-17 Q3", "2015-16", "2015-01", "2016-12", "2016-12", "2016-17 Q1"],
+                [
+                    *("2017-02", "2016-17 Q3", "2015-16", "2015-01", "2016-12", "2016-12"),
+                    *("2016-17 Q1", "2016-12"),
+                ],
                 dtype="str",
             ),
         },
-        index=[7, 6, 5, 4, 3, 2, 1],
+        index=[7, 6, 5, 4, 3, 2, 1, 8],
     )
     chosen = [periods.month_for(label, 4) for label in months]
     got = due_rows.due_in_months(wanted, chosen, 4, Settings().deadline)

@@ -131,6 +131,70 @@ def test_changes_read_worse_and_better_by_status_rank() -> None:
     assert board.changed(overdue).tolist() == [False, False, True, False]  # Overdue is Missing
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "change"),
+    [
+        ("Green", "Red", "▼ Worse"),
+        ("Amber", "Red", "▼ Worse"),
+        ("Green", "Amber", "▼ Worse"),
+        ("Green", "Missing", "▼ Worse"),
+        ("Green", "Overdue", "▼ Worse"),
+        ("Red", "Green", "▲ Better"),
+        ("Red", "Amber", "▲ Better"),
+        ("Missing", "Green", "▲ Better"),
+        ("Overdue", "Green", "▲ Better"),
+        ("Missing", "Red", "► Changed"),
+        ("Red", "Overdue", "► Changed"),
+        ("Data only", "Green", "► Changed"),
+        ("Amber", "Data only", "► Changed"),
+        ("Overdue", "Missing", None),  # Overdue is Missing: no change
+        ("Amber", "Amber", None),
+        (None, "Red", None),  # nothing to compare with
+    ],
+)
+def test_which_way_a_change_of_status_reads(
+    before: str | None, after: str, change: str | None
+) -> None:
+    status = pd.DataFrame(
+        {"code": ["A"], "rag": [after], "rag_before": [before], "risk_score": [3]}
+    ).astype({"rag": "str"})
+    got = board.first_changes(status)
+    assert got["change"].tolist() == ([] if change is None else [change])
+
+
+def test_each_measure_is_compared_with_its_own_previous_period() -> None:
+    """`with_previous`: the RAG of the period a measure names as its previous one, from any of
+    the earlier months; blank where none has it, or has another of its periods."""
+    status = pd.DataFrame(
+        {
+            "code": pd.array(["A", "B", "C", "D", "E"], dtype="str"),
+            "previous_period": pd.array(
+                ["2017-02", "2016-17 Q3", "2017-02", None, "2017-02"], dtype="str"
+            ),
+            "rag": pd.array(["Red"] * 5, dtype="str"),
+        }
+    )
+    february = pd.DataFrame(
+        {
+            "code": ["A", "E", "Z"],
+            "period": ["2017-02", "2016-12", "2017-02"],
+            "rag": ["Green", "Amber", "Red"],
+        }
+    ).astype("str")
+    december = pd.DataFrame({"code": ["B"], "period": ["2016-17 Q3"], "rag": ["Amber"]}).astype(
+        "str"
+    )
+    got = board.with_previous(status, [february, december])
+    assert got["rag_before"].tolist()[:2] == ["Green", "Amber"]
+    assert got["rag_before"].isna().tolist() == [False, False, True, True, True]
+    assert got.drop(columns="rag_before").equals(status)
+    # a measure with several earlier periods (two months' every RAG): by code and period
+    both = pd.concat([february, february.assign(period="2017-01", rag="Red")], ignore_index=True)
+    again = board.with_previous(status, [both, december])
+    pd.testing.assert_series_equal(again["rag_before"], got["rag_before"], check_dtype=False)
+    assert board.with_previous(status, [])["rag_before"].isna().all()
+
+
 # --- On the demo council ----------------------------------------------------------------------
 
 

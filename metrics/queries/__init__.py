@@ -75,8 +75,11 @@ def among(engine: Engine, column: Any, ids: list[int]) -> ColumnElement[bool]:
 
 
 # The template's own columns, in the catalogue's order.
+# A template's fields every reader of measures needs. Not its definition: a paragraph a measure,
+# read for the one measure a page describes (`definition`), where every page reads the templates
+# of every measure the reader may see (a county's 20,000 definitions, megabytes a page).
 TEMPLATE = [
-    *("code", "title", "definition", "tier", "unit", "decimals", "polarity", "frequency"),
+    *("code", "title", "tier", "unit", "decimals", "polarity", "frequency"),
     *("aggregation", "tolerance", "tolerance_is_percent", "risk_impact", "marking", "data_only"),
     *("active_from", "active_to", "responsible_officer"),
 ]
@@ -139,6 +142,14 @@ def metric_frame(
     # In code order, sorted here: PostgreSQL sorted the 20,000 wide rows of XL on disk (40 ms of
     # the query's 90), and its collation need not order codes as SQLite does.
     return frames.in_text_order(frame, "code")
+
+
+def definition(engine: Engine, *, code: str, clearance: str) -> str | None:
+    """What a measure the clearance may see counts, and what it does not; None for an unknown
+    code and for one the reader may not see."""
+    query = select(col(Metric.definition)).where(col(Metric.code) == code, visible_to(clearance))
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one_or_none()
 
 
 def _by_id(ids: pd.Series, known: pd.Series, *values: pd.Series) -> list[pd.Series]:

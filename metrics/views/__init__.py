@@ -328,6 +328,7 @@ def metric(
         period,
         rules=settings.rating,
         fy_start=settings.financial_year_start_month,
+        definition=queries.definition(engine, code=code, clearance=clearance),
     )
 
 

@@ -59,9 +59,18 @@ def with_previous(status: pd.DataFrame, earlier: list[pd.DataFrame]) -> pd.DataF
     frames = [f[["code", "period", "rag"]] for f in earlier if not f.empty]
     if not frames or status.empty:
         return status.assign(rag_before=pd.Series(dtype=object, index=status.index))
-    before = pd.concat(frames).drop_duplicates(["code", "period"])
-    before = before.rename(columns={"period": "previous_period", "rag": "rag_before"})
-    return status.merge(before, on=["code", "previous_period"], how="left")
+    before = pd.concat(frames, ignore_index=True)
+    if not before["code"].is_unique:  # several periods of a measure: by code and period
+        before = before.drop_duplicates(["code", "period"])
+        before = before.rename(columns={"period": "previous_period", "rag": "rag_before"})
+        return status.merge(before, on=["code", "previous_period"], how="left")
+    # Each measure's one earlier row found by its code, if it is of its own previous period:
+    # a merge on the two texts took 16 ms at XL.
+    place = pd.Index(before["code"]).get_indexer(status["code"])
+    period = before["period"].to_numpy(dtype=object)[np.where(place >= 0, place, 0)]
+    mine = (place >= 0) & (period == status["previous_period"].to_numpy(dtype=object))
+    rag = before["rag"].array.take(np.where(mine, place, -1), allow_fill=True)
+    return status.assign(rag_before=pd.Series(rag, index=status.index)).reset_index(drop=True)
 
 
 def headline_change(status: pd.DataFrame) -> pd.DataFrame:

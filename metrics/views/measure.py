@@ -47,12 +47,14 @@ def metric_view(
     *,
     rules: RatingRules,
     fy_start: int = 4,
+    definition: str | None = None,
 ) -> MetricView | None:
-    """Everything the metric page shows; None when the code is unknown *or* not visible."""
+    """Everything the metric page shows (its template with its `definition`); None when the
+    code is unknown *or* not visible."""
     found = metrics[metrics["code"] == code]
     if found.empty:
         return None
-    template = found.iloc[0].to_dict()
+    template = {**found.iloc[0].to_dict(), "definition": definition or ""}
     end = periods.month_for(month, fy_start).end
     upto = (
         history[pd.to_datetime(history["period_end"]).dt.date <= end] if len(history) else history

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from metrics import due_rows, periods, pipeline, queries, store
 from metrics.config import Settings
 from metrics.config import settings as configured
-from metrics.frames import among
 from metrics.views import kept
 
 # How far back a status reads history: enough for an XmR chart of monthly values.
@@ -176,10 +175,8 @@ def rags_before(
         return {}
     wanted = status[["metric_id", "previous_period"]].dropna()
     wanted = wanted.rename(columns={"previous_period": "period"})
-    if measures is None:
+    if measures is None:  # (those given are narrowed by the merge with `wanted` below)
         measures = queries.metric_frame(engine, clearance=clearance, codes=list(status["code"]))
-    else:
-        measures = measures[among(measures["code"], status["code"])]
     # Which period is due, and kept, needs only these of each template; the whole template is
     # joined back for the few rated afresh (every column copied by each step took 0.1 s at XL).
     slim = measures[["metric_id", "code", "tier", "frequency", "active_from", "active_to"]]
