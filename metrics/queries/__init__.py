@@ -74,10 +74,10 @@ def among(engine: Engine, column: Any, ids: list[int]) -> ColumnElement[bool]:
     return column.in_(ids)
 
 
-# The template's own columns, in the catalogue's order.
-# A template's fields every reader of measures needs. Not its definition: a paragraph a measure,
-# read for the one measure a page describes (`definition`), where every page reads the templates
-# of every measure the reader may see (a county's 20,000 definitions, megabytes a page).
+# The template's own columns, in the catalogue's order: what every reader of measures needs. Not
+# its definition, a paragraph a measure, read for the one measure a page describes
+# (`definition`): every page reads the templates of every measure the reader may see (a county's
+# 20,000 definitions would be megabytes a page).
 TEMPLATE = [
     *("code", "title", "tier", "unit", "decimals", "polarity", "frequency"),
     *("aggregation", "tolerance", "tolerance_is_percent", "risk_impact", "marking", "data_only"),
