@@ -78,12 +78,7 @@ def child(page: str, url: str, state: str) -> None:
         sys.path.insert(0, str(ROOT))  # where a page's script finds `metrics` and `pages`
         at = AppTest.from_string(TRIVIAL, default_timeout=300)
     else:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        at.query_params["period"] = PERIOD
-        for name, value in _codes(url, page).items():
-            at.query_params[name] = value
-    if page not in ("floor", "dashboard"):
-        at.switch_page(f"pages/{page}.py")  # opened directly, as a pasted link opens it
+        at = _app(page, url)
     start, used = time.perf_counter(), time.process_time()
     at.run()
     cold, cpu = time.perf_counter() - start, time.process_time() - used
@@ -120,7 +115,6 @@ def open_again(page: str, url: str) -> float:
     """One open of the page on the council at `url`, in this process, every cache emptied
     first (the data, the engine and the settings, which name the database)."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     from metrics import config
 
@@ -128,12 +122,7 @@ def open_again(page: str, url: str) -> float:
     st.cache_data.clear()
     st.cache_resource.clear()
     config.settings.cache_clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params["period"] = PERIOD
-    for name, value in _codes(url, page).items():
-        at.query_params[name] = value
-    if page != "dashboard":
-        at.switch_page(f"pages/{page}.py")
+    at = _app(page, url)
     start = time.perf_counter()
     at.run()
     assert not at.exception, at.exception
@@ -154,6 +143,20 @@ def paired(page: str, small: str, large: str) -> None:
                 took[url].append(seconds)
     print(json.dumps({"small": statistics.median(took[small]),
                       "large": statistics.median(took[large])}))  # fmt: skip
+
+
+def _app(page: str, url: str):  # type: ignore[no-untyped-def]
+    """The app about to open the page on its subject (`_codes`) in the benchmark's month,
+    directly, as a pasted link opens it."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["period"] = PERIOD
+    for name, value in _codes(url, page).items():
+        at.query_params[name] = value
+    if page != "dashboard":
+        at.switch_page(f"pages/{page}.py")
+    return at
 
 
 def _codes(url: str, page: str) -> dict[str, str]:
