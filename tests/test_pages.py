@@ -17,7 +17,7 @@ from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from metrics import access, queries, store, views
+from metrics import access, queries, views
 from metrics.charts import status_label
 from metrics.explain import format_value
 from metrics.models import Metric, PeriodValue, Priority, Service, User
@@ -545,7 +545,9 @@ def test_drill_down_pages_render_at_the_ends_of_the_data(demo_db: str, period: s
         assert not at.exception, (page, period)
 
 
-def test_the_metric_page_shows_history_definition_and_audit(demo_db: str) -> None:
+def test_the_metric_page_shows_history_definition_and_audit(
+    demo_db: str, demo_engine: Engine
+) -> None:
     at = run(metric="CP03", period="2016-09")
     tabs = {tab.label: tab for tab in at.tabs}
     frames = {
@@ -558,10 +560,10 @@ def test_the_metric_page_shows_history_definition_and_audit(demo_db: str) -> Non
     assert {"Actual", "Target", "Year to date", "Status", "Commentary"} <= set(frames["periods"])
     assert {"Corrective action", "Approval"} <= set(frames["periods"])
     fields = dict(zip(frames["definition"]["Field"], frames["definition"]["Value"], strict=True))
-    with Session(engine := store.make_engine(demo_db)) as session:  # read for this measure alone
-        said = session.exec(select(Metric.definition).where(Metric.code == "CP03")).one()[0]
-    engine.dispose()
-    assert said and fields["Definition"] == said
+    with demo_engine.connect() as connection:  # read for this measure alone
+        said = connection.execute(select(Metric.definition).where(Metric.code == "CP03"))
+        definition = said.scalar_one()
+    assert definition and fields["Definition"] == definition
     assert fields["Polarity"] == "Higher is better"
     assert fields["Frequency"] == "Monthly"
     assert fields["Protective marking"] == "NOT PROTECTIVELY MARKED"

@@ -113,7 +113,7 @@ def first_changes(status: pd.DataFrame, *, limit: int | None = None) -> pd.DataF
         looked_up(moved[c], STATUS_RANK).to_numpy(dtype=float) for c in ("rag", "rag_before")
     )
     after, before = (moved[c].to_numpy(dtype=object) for c in ("rag", "rag_before"))
-    green, gaps = Status.GREEN.value, (Status.MISSING.value, *MISSING)
+    green, gaps = Status.GREEN.value, [Status.MISSING.value, Status.OVERDUE.value]
     gap_now = np.isin(after, gaps)
     gap_before = np.isin(before, gaps)
     worse = (now > was) | (gap_now & (before == green))

@@ -19,14 +19,13 @@ from metrics.views import kept
 
 # How far back a status reads history: enough for an XmR chart of monthly values.
 HISTORY_YEARS = 4
+# What of each template says whether a measure is due in a month, and which period.
+DUE_READS = ["metric_id", "code", "tier", "frequency", "active_from", "active_to"]
 # What a read of part of each kept rating (`columns`: what the dashboard counts) keeps of each
 # template: where the measure sits and when it is due. Every step of the read (due, combined,
 # ordered, placed) copied the whole template of XL's 20,000 measures; the rows it lists are
 # read again whole, and a measure rated afresh is rated from its whole template.
-SITS = [
-    *("metric_id", "code", "tier", "frequency", "active_from", "active_to", "aligned_to"),
-    *("priority_code", "initiative_code", "service_code", "team_code"),
-]
+SITS = [*DUE_READS, "aligned_to", "priority_code", "initiative_code", "service_code", "team_code"]
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ def rags_before(
         measures = queries.metric_frame(engine, clearance=clearance, codes=list(status["code"]))
     # Which period is due, and kept, needs only these of each template; the whole template is
     # joined back for the few rated afresh (every column copied by each step took 0.1 s at XL).
-    slim = measures[["metric_id", "code", "tier", "frequency", "active_from", "active_to"]]
+    slim = measures[DUE_READS]
     due = due_rows.due_in_months(
         slim.merge(wanted, on="metric_id", validate="one_to_one"),
         [periods.month_for(month, fy_start) for month in months],
